@@ -1,0 +1,53 @@
+"""Session state of the dashboard: which audit is open. Keys are named constants."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sightline.audit import Audit, sample_audit_path
+from sightline.errors import SightlineInputError
+from sightline.spec import AuditSpec, load_spec
+
+SPEC_KEY = "sightline.spec"            # the active AuditSpec
+UPLOAD_DIR_KEY = "sightline.upload_dir"  # per-session folder holding uploaded files (never the user's originals)
+NOTICE_KEY = "sightline.notice"        # one-shot message shown after a data-source change
+
+
+def sample_spec() -> AuditSpec:
+    """The bundled sample audit's spec."""
+    return load_spec(sample_audit_path())
+
+
+def active_spec() -> AuditSpec:
+    """The spec of the open audit; the bundled sample until the user opens another."""
+    if SPEC_KEY not in st.session_state:
+        st.session_state[SPEC_KEY] = sample_spec()
+    return st.session_state[SPEC_KEY]
+
+
+def open_spec(spec: AuditSpec, notice: str | None = None) -> None:
+    """Make ``spec`` the open audit (pages reload it through the cache)."""
+    st.session_state[SPEC_KEY] = spec
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
+def current_audit() -> Audit | None:
+    """The open audit, loaded through the cache; shows the load error and returns None on bad input."""
+    from components.cache import load_audit_cached
+
+    spec = active_spec()
+    try:
+        return load_audit_cached(spec)
+    except SightlineInputError as exc:
+        st.error(f"**The audit could not be loaded.** {exc}")
+        st.caption("Fix the input on the **Data** page, or open the bundled sample there.")
+        return None
+
+
+def require_audit() -> Audit:
+    """The open audit, or stop the page with an explanation when it cannot be loaded."""
+    audit = current_audit()
+    if audit is None:
+        st.stop()
+    return audit

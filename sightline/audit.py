@@ -1,0 +1,215 @@
+"""A loaded audit: the spec, its tables, its model and their fingerprints.
+
+:func:`load_audit` is the one way in. The resulting :class:`Audit` is never mutated; every
+analysis takes it and returns a new result. Its helpers give labels, predictions and scores
+in the form scikit-learn and fairlearn expect (binary: 0/1 with 1 = ``positive_label``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sightline.errors import DataError, ModelError
+from sightline.io import file_sha256, frame_sha256, read_source
+from sightline.model import load_model, model_output
+from sightline.spec import AuditSpec, Source, spec_to_yaml
+from sightline.validation import ERROR, WARNING, Finding, feature_columns, labels_equal, validate_inputs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """Provenance of one input: its role, where it came from, rows, columns, SHA-256."""
+
+    role: str
+    name: str
+    rows: int | None
+    columns: int | None
+    sha256: str
+
+
+@dataclass(frozen=True, eq=False)
+class Audit:
+    """Everything one audit needs. ``current`` holds every logged row (all model versions);
+    most analyses use :attr:`primary` — the rows of the primary model version."""
+
+    spec: AuditSpec
+    current: pd.DataFrame
+    reference: pd.DataFrame | None = None
+    model: Any = None
+    findings: tuple[Finding, ...] = ()
+    inputs: tuple[InputFile, ...] = ()
+    fingerprint: str = ""
+    features: tuple[str, ...] = field(default=())
+
+    # -- row subsets ---------------------------------------------------------------------
+    @cached_property
+    def versions(self) -> list[str]:
+        """Model versions in the log, most rows first (empty when the log has no version column)."""
+        col = self.spec.columns.model_version
+        if not col or col not in self.current.columns:
+            return []
+        return [str(v) for v in self.current[col].astype(str).value_counts().index]
+
+    @cached_property
+    def primary_version(self) -> str | None:
+        """The version the audit is about: ``primary_version`` from the spec, else the one with most rows."""
+        if not self.versions:
+            return None
+        return self.spec.primary_version or self.versions[0]
+
+    @cached_property
+    def primary(self) -> pd.DataFrame:
+        """Rows of the primary model version (all rows when the log has one version)."""
+        if len(self.versions) <= 1:
+            return self.current
+        col = self.spec.columns.model_version
+        return self.current[self.current[col].astype(str) == self.primary_version]
+
+    def labelled(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Rows of ``frame`` (default :attr:`primary`) whose label has arrived."""
+        frame = self.primary if frame is None else frame
+        target = self.spec.columns.target
+        if not target or target not in frame.columns:
+            return frame.iloc[0:0]
+        return frame[frame[target].notna()]
+
+    # -- columns in the form metrics expect ---------------------------------------------
+    @property
+    def has_labels(self) -> bool:
+        return len(self.labelled()) > 0
+
+    @property
+    def has_score(self) -> bool:
+        return bool(self.spec.columns.score) and self.spec.columns.score in self.current.columns
+
+    @property
+    def has_time(self) -> bool:
+        return bool(self.spec.columns.timestamp) and self.spec.columns.timestamp in self.current.columns
+
+    def y_true(self, frame: pd.DataFrame) -> np.ndarray:
+        """Labels of ``frame``: binary 0/1 (1 = positive_label), multiclass strings, regression floats.
+        Call on labelled rows; missing labels become 0 (binary) or NaN."""
+        y = frame[self.spec.columns.target]
+        if self.spec.task == "binary":
+            return labels_equal(y, self.spec.positive_label).to_numpy(dtype=int)
+        if self.spec.task == "multiclass":
+            return y.astype("string").str.strip().to_numpy(dtype=object)
+        return pd.to_numeric(y, errors="coerce").to_numpy(dtype=float)
+
+    def y_score(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Scores of ``frame`` as floats (P(positive) for binary), or None without a score column."""
+        if not self.has_score:
+            return None
+        return pd.to_numeric(frame[self.spec.columns.score], errors="coerce").to_numpy(dtype=float)
+
+    def y_pred(self, frame: pd.DataFrame, threshold: float | None = None) -> np.ndarray:
+        """Predictions of ``frame``: binary 0/1, multiclass strings, regression floats.
+
+        For binary with ``threshold`` given (or no prediction column), the score is thresholded
+        (score >= threshold means positive) instead of reading the logged prediction.
+        """
+        pred = self.spec.columns.prediction
+        if self.spec.task == "binary":
+            if threshold is not None or not pred or pred not in frame.columns:
+                score = self.y_score(frame)
+                if score is None:
+                    raise DataError("no prediction column and no score to threshold — map columns.prediction or columns.score")
+                return (score >= (self.spec.threshold if threshold is None else threshold)).astype(int)
+            return labels_equal(frame[pred], self.spec.positive_label).to_numpy(dtype=int)
+        if self.spec.task == "multiclass":
+            return frame[pred].astype("string").str.strip().to_numpy(dtype=object)
+        return pd.to_numeric(frame[pred], errors="coerce").to_numpy(dtype=float)
+
+    def timestamps(self, frame: pd.DataFrame) -> pd.Series | None:
+        """The timestamp column of ``frame`` as datetime64 (unparseable values NaT), or None."""
+        if not self.has_time:
+            return None
+        ts = frame[self.spec.columns.timestamp]
+        if pd.api.types.is_datetime64_any_dtype(ts):
+            return ts
+        return pd.to_datetime(ts, errors="coerce", format="mixed")
+
+    def input_file(self, role: str) -> InputFile | None:
+        return next((i for i in self.inputs if i.role == role), None)
+
+
+def _read(spec: AuditSpec, source: Source, role: str) -> tuple[pd.DataFrame, InputFile]:
+    df = read_source(source, spec.base_dir)
+    if source.is_sql:
+        digest, name = frame_sha256(df), f"{source.url} :: {source.query}"
+    else:
+        path = source.resolve(spec.base_dir)
+        digest, name = file_sha256(path), path.name
+    return df, InputFile(role, name, int(df.shape[0]), int(df.shape[1]), digest)
+
+
+def _parse_time(spec: AuditSpec, df: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps as datetime64 in memory (the file is untouched); tz-aware values become UTC-naive."""
+    col = spec.columns.timestamp
+    if not col or col not in df.columns:
+        return df
+    ts = df[col]
+    if not pd.api.types.is_datetime64_any_dtype(ts):
+        ts = pd.to_datetime(ts, errors="coerce", format="mixed", utc=True)
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    if ts is df[col]:
+        return df
+    df = df.copy(deep=False)
+    df[col] = ts
+    return df
+
+
+def load_audit(spec: AuditSpec, *, model_errors: str = "raise") -> Audit:
+    """Read, validate and assemble an audit.
+
+    Inputs: the spec; ``model_errors`` "raise" (CLI: a bad model is bad input) or "warn"
+    (dashboard: record it as a finding and keep going without the model).
+    Output: the :class:`Audit`. Raises :class:`DataError` for unreadable sources or error-level
+    findings (the first is named, with the count of others), :class:`ModelError` for a bad model.
+    """
+    current, cur_info = _read(spec, spec.current, "current")
+    reference, ref_info = (None, None)
+    if spec.reference is not None:
+        reference, ref_info = _read(spec, spec.reference, "reference")
+    findings = validate_inputs(spec, current, reference)
+    errors = [f for f in findings if f.level == ERROR]
+    if errors:
+        more = f" (and {len(errors) - 1} more problem(s): run 'python -m sightline validate')" if len(errors) > 1 else ""
+        raise DataError(f"{errors[0].subject}: {errors[0].message}{more}")
+    current = _parse_time(spec, current)
+    features = tuple(f for f in feature_columns(spec, current) if f in current.columns)
+    inputs = [cur_info] + ([ref_info] if ref_info else [])
+    model = None
+    model_path = spec.model_path()
+    if model_path is not None:
+        try:
+            model = load_model(model_path)
+            sample = (reference if reference is not None else current).head(50)
+            model_output(model, sample[[f for f in features if f in sample.columns]], spec.task, spec.positive_label)
+            inputs.append(InputFile("model", model_path.name, None, None, file_sha256(model_path)))
+        except ModelError as exc:
+            if model_errors == "raise":
+                raise
+            findings.append(Finding(WARNING, "model", f"{exc} — pages that need the model use a surrogate instead"))
+            model = None
+    digest = hashlib.sha256(spec_to_yaml(spec).encode())
+    for item in inputs:
+        digest.update(item.sha256.encode())
+    return Audit(spec=spec, current=current, reference=reference, model=model, findings=tuple(findings),
+                 inputs=tuple(inputs), fingerprint=digest.hexdigest()[:16], features=features)
+
+
+def sample_audit_path() -> Path:
+    """The bundled sample audit file (``sample_data/audit.yaml`` beside the package)."""
+    return Path(__file__).resolve().parent.parent / "sample_data" / "audit.yaml"

@@ -1,0 +1,116 @@
+"""Command line: ``python -m sightline report|validate AUDIT.yaml``.
+
+Exit status: 0 done; 1 done but a ``--fail-on`` gate failed; 2 bad input, with one line on
+stderr naming the file, column or value (never a traceback); 3 an internal error (a bug:
+rerun with ``--debug`` for the traceback and report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from sightline.errors import SightlineInputError
+
+EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+log = logging.getLogger("sightline")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sightline", description="Sightline: audit a model's prediction log headless.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("report", help="run every analysis and write report.json and the model card")
+    rep.add_argument("audit", help="path to audit.yaml")
+    rep.add_argument("--out", required=True, help="output folder (created if missing)")
+    rep.add_argument("--fail-on", default="", help="comma-separated gate areas that make the exit status 1 when they fail: performance,calibration,fairness,drift,operations")
+    rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    val = sub.add_parser("validate", help="check the audit file and its data; print every finding")
+    val.add_argument("audit", help="path to audit.yaml")
+    return parser
+
+
+def _validate(args) -> int:
+    from sightline.audit import _read  # one reader for CLI and app
+    from sightline.spec import load_spec
+    from sightline.validation import ERROR, validate_inputs
+
+    spec = load_spec(args.audit)
+    current, _ = _read(spec, spec.current, "current")
+    reference = _read(spec, spec.reference, "reference")[0] if spec.reference is not None else None
+    findings = validate_inputs(spec, current, reference)
+    if spec.model_path() is not None:
+        from sightline.audit import load_audit
+
+        if not any(f.level == ERROR for f in findings):
+            load_audit(spec)  # raises ModelError for a bad model
+    for f in findings:
+        print(f.line())
+    errors = [f for f in findings if f.level == ERROR]
+    if errors:
+        print(f"{args.audit}: {len(errors)} error(s) — first: {errors[0].subject}: {errors[0].message}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{args.audit}: valid ({len(current):,} logged rows; {len(findings)} note(s))")
+    return EXIT_OK
+
+
+def _report(args) -> int:
+    from sightline.audit import load_audit
+    from sightline.report import build_report, report_json
+    from sightline.spec import load_spec
+
+    spec = load_spec(args.audit)
+    audit = load_audit(spec)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = build_report(audit, progress=None if args.quiet else (lambda area: print(f"computing {area} …", flush=True)))
+    (out / "report.json").write_text(report_json(report), encoding="utf-8")
+    written = ["report.json"]
+    try:
+        from sightline.card.export import write_card_files
+    except ModuleNotFoundError:
+        write_card_files = None
+    if write_card_files is not None:
+        written += write_card_files(report, out)
+    failed = []
+    if args.fail_on:
+        from sightline.gates import evaluate_gates
+
+        wanted = [a.strip() for a in args.fail_on.split(",") if a.strip()]
+        failed = [g for g in evaluate_gates(report) if g.area in wanted and not g.passed]
+    if not args.quiet:
+        for area, section in report.sections.items():
+            print(f"{area:15s} {section.verdict.status:13s} {section.verdict.headline}")
+        print(f"wrote {', '.join(written)} to {out}")
+    broken = [area for area, s in report.sections.items() if "internal_error" in s.report]
+    if broken:
+        print(f"internal error in {', '.join(broken)} (the other sections were written) — rerun with --debug and report it", file=sys.stderr)
+        return EXIT_BUG
+    if failed:
+        for g in failed:
+            print(f"gate failed: {g.describe()}", file=sys.stderr)
+        return EXIT_GATE
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = _parser().parse_args(argv)
+    # Library warnings stay on stderr; progress is printed to stdout by the commands themselves.
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        return _report(args)
+    except SightlineInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug, not bad input: say so in one line unless --debug
+        if args.debug:
+            raise
+        print(f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}) — rerun with --debug and report it", file=sys.stderr)
+        return EXIT_BUG

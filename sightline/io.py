@@ -1,0 +1,208 @@
+"""Loading tables: CSV, Parquet, JSON Lines, and SQL (DuckDB embedded, or any SQLAlchemy URL).
+
+Files are opened read-only and never modified. Every failure becomes a
+:class:`~sightline.errors.DataError` naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io as _io
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from sightline.errors import DataError
+from sightline.spec import Source
+
+log = logging.getLogger(__name__)
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+SUPPORTED = CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES
+_SNIFF_BYTES = 64 * 1024
+
+
+def read_source(source: Source, base_dir: Path | str = ".", columns: list[str] | None = None) -> pd.DataFrame:
+    """Read one table described by an audit :class:`Source`.
+
+    Inputs: the source, the folder relative paths start from, optionally the columns to keep
+    (Parquet and SQL read only those). Output: a DataFrame. Raises :class:`DataError`.
+    """
+    if source.is_sql:
+        return read_sql(source.url, source.query)
+    return read_file(source.resolve(Path(base_dir)), delimiter=source.delimiter,
+                     encoding=source.encoding, columns=columns)
+
+
+def read_file(path: Path | str, *, delimiter: str | None = None, encoding: str | None = None,
+              columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV, Parquet or JSON Lines file chosen by its suffix. Raises :class:`DataError`."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found — check the path (relative paths start at the audit file's folder)")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder — give a .csv, .parquet or .jsonl file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes) — was it fully written or downloaded?")
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(path.stem).suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        df = _read_parquet(path, columns)
+    elif suffix in CSV_SUFFIXES:
+        df = _read_csv(path, delimiter, encoding)
+    elif suffix in JSONL_SUFFIXES:
+        df = _read_jsonl(path, encoding)
+    elif suffix in (".pkl", ".pickle", ".joblib"):
+        raise DataError(f"{path}: pickle files are not read (they can run code) — export the table as Parquet or CSV")
+    else:
+        raise DataError(f"{path}: unknown file type '{path.suffix}' — use one of {', '.join(SUPPORTED)}")
+    if df.shape[0] == 0:
+        raise DataError(f"{path}: the file has a header but no rows")
+    return df
+
+
+def _read_parquet(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        if columns is not None:
+            present = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in present]
+        return pd.read_parquet(path, columns=columns)
+    except Exception as exc:  # pyarrow raises several types for broken files
+        raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)}) — is it truncated or another format?") from None
+
+
+def _read_csv(path: Path, delimiter: str | None, encoding: str | None) -> pd.DataFrame:
+    raw = path.open("rb").read(_SNIFF_BYTES)
+    encoding = encoding or "utf-8"
+    try:
+        head = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 4 or len(raw) < _SNIFF_BYTES:
+            raise DataError(
+                f"{path}: not {encoding} text (bad byte at offset {exc.start}) — re-save it as UTF-8, "
+                f"or give the encoding in the audit: {{path: {path.name}, encoding: latin-1}}"
+            ) from None
+        head = raw[: exc.start].decode(encoding)  # cut mid-character by the sniff window
+    except LookupError:
+        raise DataError(f"{path}: unknown encoding '{encoding}' — use e.g. utf-8 or latin-1") from None
+    if delimiter is None:
+        delimiter = _sniff_delimiter(head, path)
+    try:
+        df = pd.read_csv(path, sep=delimiter, encoding=encoding, low_memory=False)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not {encoding} text (bad byte at offset {exc.start}) — re-save it as UTF-8, "
+            f"or give the encoding in the audit: {{path: {path.name}, encoding: latin-1}}"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file has no columns — is it empty?") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: malformed CSV ({_first_line(exc)}) — is it truncated, or a row has extra delimiters?") from None
+    if df.shape[1] == 1 and any(d in str(df.columns[0]) for d in (";", "\t", "|")):
+        found = next(d for d in (";", "\t", "|") if d in str(df.columns[0]))
+        raise DataError(
+            f"{path}: every row landed in one column — the file seems to use {found!r} as delimiter; "
+            f"give it in the audit: {{path: {path.name}, delimiter: {found!r}}}"
+        )
+    return df
+
+
+def _sniff_delimiter(head: str, path: Path) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(head.split("\n", 20)[0] if head else ",", delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_jsonl(path: Path, encoding: str | None) -> pd.DataFrame:
+    try:
+        return pd.read_json(path, lines=True, encoding=encoding or "utf-8", convert_dates=False)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}) — re-save it as UTF-8") from None
+    except ValueError as exc:
+        line = _bad_json_line(path)
+        where = f" at line {line}" if line else ""
+        raise DataError(f"{path}: not valid JSON Lines{where} ({_first_line(exc)}) — one JSON object per line expected") from None
+
+
+def _bad_json_line(path: Path) -> int | None:
+    import json
+
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.strip():
+                try:
+                    json.loads(line)
+                except ValueError:
+                    return number
+    return None
+
+
+def read_sql(url: str, query: str) -> pd.DataFrame:
+    """Run a query against a DuckDB file (``duckdb:///path.db``, opened read-only) or a SQLAlchemy URL."""
+    if url.startswith("duckdb://"):
+        import duckdb
+
+        db_path = url[len("duckdb:///"):] if url.startswith("duckdb:///") else ""
+        if db_path and db_path != ":memory:" and not Path(db_path).exists():
+            raise DataError(f"{url}: DuckDB file not found — check the path after duckdb:///")
+        try:
+            con = duckdb.connect(db_path or ":memory:", read_only=bool(db_path) and db_path != ":memory:")
+            try:
+                df = con.execute(query).df()
+            finally:
+                con.close()
+        except duckdb.Error as exc:
+            raise DataError(f"{url}: the query failed — {_first_line(exc)}") from None
+    else:
+        try:
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(url)
+            with engine.connect() as conn:
+                df = pd.read_sql(sa.text(query), conn)
+        except ModuleNotFoundError as exc:
+            raise DataError(f"{url}: the database driver is not installed ({exc.name}) — pip install it") from None
+        except Exception as exc:  # SQLAlchemy wraps every driver error differently
+            raise DataError(f"{url}: the query failed — {_first_line(exc)}") from None
+    if df.shape[0] == 0:
+        raise DataError(f"{url}: the query returned no rows")
+    return df
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def file_sha256(path: Path | str) -> str:
+    """SHA-256 hex digest of a file's bytes (read in chunks; the file is not changed)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def frame_sha256(df: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's content (for SQL sources, which have no file to hash)."""
+    digest = hashlib.sha256()
+    digest.update(",".join(map(str, df.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(df, index=False).values.tobytes())
+    return digest.hexdigest()
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """A DataFrame as UTF-8 CSV bytes (for download buttons and exports)."""
+    buf = _io.StringIO()
+    df.to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8")

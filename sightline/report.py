@@ -1,0 +1,150 @@
+"""The full report: every area's Section for one audit, and its ``report.json`` form.
+
+Areas are registered by name with the function that computes them; an area whose module is
+not there yet reports "not computed yet" instead of a fake value. An area that lacks an input
+(e.g. drift without a reference) reports why, and the other areas still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from sightline import __version__
+from sightline.audit import Audit
+from sightline.errors import MissingInputError
+from sightline.sections import NOT_COMPUTED, Section, unavailable_section
+from sightline.summary import data_summary
+
+log = logging.getLogger(__name__)
+
+# area -> "module:function"; each function takes an Audit and returns a Section.
+AREAS: dict[str, str] = {
+    "performance": "sightline.metrics:performance_section",
+    "slices": "sightline.slices:slices_section",
+    "calibration": "sightline.calibration:calibration_section",
+    "explainability": "sightline.explain:explain_section",
+    "fairness": "sightline.fairness:fairness_section",
+    "drift": "sightline.drift:drift_section",
+    "operations": "sightline.operations:operations_section",
+}
+AREA_TITLES = {
+    "performance": "Performance", "slices": "Slices", "calibration": "Calibration", "explainability": "Explainability",
+    "fairness": "Fairness", "drift": "Drift", "operations": "Operations",
+}
+
+
+def section_function(area: str) -> Callable[[Audit], Section] | None:
+    """The registered function of an area, or None when its module does not exist yet."""
+    module_name, func_name = AREAS[area].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    return getattr(module, func_name, None)
+
+
+def compute_section(area: str, audit: Audit) -> Section:
+    """One area's Section; a missing input becomes an ``unavailable`` Section naming it."""
+    try:
+        func = section_function(area)
+        if func is None:
+            return unavailable_section(area, f"{AREA_TITLES[area]} is not computed yet in this version of Sightline.", NOT_COMPUTED)
+        return func(audit)
+    except MissingInputError as exc:
+        return unavailable_section(area, str(exc))
+    except Exception as exc:  # a bug in one area must not take the other areas down with it
+        log.error("internal error while computing %s: %s", area, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        section = unavailable_section(area, f"{AREA_TITLES[area]} could not be computed (internal error: {type(exc).__name__}: {exc}).")
+        return Section(area=area, verdict=section.verdict, report={**section.report, "internal_error": f"{type(exc).__name__}: {exc}"})
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything behind a model card: summary, validation findings, one Section per area."""
+
+    audit: Audit
+    sections: dict[str, Section]
+    generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+
+
+def build_report(audit: Audit, areas: list[str] | None = None, progress: Callable[[str], None] | None = None) -> Report:
+    """Compute every area (or the ones named) for an audit. ``progress`` is told each area's name."""
+    sections = {}
+    for area in areas or list(AREAS):
+        if progress:
+            progress(area)
+        sections[area] = compute_section(area, audit)
+    return Report(audit=audit, sections=sections)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Sightline and the libraries its numbers depend on (for reproducibility)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"sightline": __version__}
+    for pkg in ("pandas", "numpy", "scipy", "scikit-learn", "fairlearn", "shap", "evidently", "altair", "duckdb", "skops"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def report_to_dict(report: Report) -> dict:
+    """The report.json document (see README, "report.json")."""
+    audit = report.audit
+    return {
+        "sightline_version": __version__,
+        "generated_at": report.generated_at,
+        "audit": {"name": audit.spec.name, "version": audit.spec.version, "task": audit.spec.task,
+                  "positive_label": audit.spec.positive_label, "fingerprint": audit.fingerprint},
+        "library_versions": library_versions(),
+        "data": data_summary(audit).to_dict(),
+        "validation": [{"level": f.level, "subject": f.subject, "message": f.message} for f in audit.findings],
+        "verdicts": {area: {"status": s.verdict.status, "headline": s.verdict.headline, "detail": s.verdict.detail}
+                     for area, s in report.sections.items()},
+        **{area: {**s.report, "provenance": s.provenance} if s.provenance else s.report
+           for area, s in report.sections.items()},
+    }
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Recursively turn numpy/pandas values into JSON-safe ones (NaN and inf become None)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return to_jsonable(obj.to_dict(orient="records"))
+    if isinstance(obj, pd.Series):
+        return to_jsonable(obj.to_dict())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        value = float(obj)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (pd.Timestamp, datetime, date)):
+        return obj.isoformat()
+    if obj is pd.NaT or (not isinstance(obj, (str, bytes)) and pd.api.types.is_scalar(obj) and pd.isna(obj)):
+        return None
+    return obj
+
+
+def report_json(report: Report) -> str:
+    """report.json text: indented, keys in a stable order."""
+    return json.dumps(to_jsonable(report_to_dict(report)), indent=2, ensure_ascii=False)

@@ -1,0 +1,28 @@
+"""Shared fixtures: the bundled sample audit, loaded once per test session."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SAMPLE_AUDIT = ROOT / "sample_data" / "audit.yaml"
+
+
+@pytest.fixture(scope="session")
+def sample_spec():
+    from sightline.spec import load_spec
+
+    return load_spec(SAMPLE_AUDIT)
+
+
+@pytest.fixture(scope="session")
+def sample_audit(sample_spec):
+    from sightline.audit import load_audit
+
+    return load_audit(sample_spec)
