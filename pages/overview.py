@@ -69,8 +69,11 @@ with right:
     st.caption(", ".join(f"`{f}`" for f in summary.features))
     st.markdown("**Model artifact**: " + ("loaded (used for SHAP)" if summary.has_model else "none — explanations use a surrogate"))
     st.markdown("**Inputs** (SHA-256 fingerprints)")
-    inputs = pd.DataFrame(summary.inputs).assign(sha256=lambda d: d["sha256"].str[:16] + "…")
-    st.dataframe(inputs.astype(object).where(inputs.notna(), "—"), hide_index=True, width="stretch")
+    inputs = pd.DataFrame(summary.inputs)
+    for col in ("rows", "columns"):
+        inputs[col] = [f"{int(v):,}" if pd.notna(v) else "—" for v in inputs[col]]
+    inputs["sha256"] = inputs["sha256"].str[:16] + "…"
+    st.dataframe(inputs, hide_index=True, width="stretch")
 
 if audit.findings:
     with st.expander(f"Validation notes ({len(audit.findings)})"):
