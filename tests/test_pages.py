@@ -60,3 +60,26 @@ def test_a_broken_audit_explains_itself_and_the_data_page_still_works(tmp_path):
     at.run()
     assert not at.exception
     assert any(b.label == "Open the bundled sample" for b in at.button)
+
+
+def test_a_log_opened_by_path_is_mapped_with_suggestions_and_opens(tmp_path):
+    import pandas as pd
+
+    log = pd.read_parquet(ROOT / "sample_data" / "predictions.parquet").head(300)
+    path = tmp_path / "my_log.csv"
+    log.to_csv(path, index=False)
+    at = _app()
+    at.switch_page("pages/data.py")
+    at.run()
+    at.text_input(key="path_input").input(str(path)).run()
+    assert not at.exception
+    # suggestions are pre-filled from names and content
+    assert at.selectbox(key="path_score").value == "score"
+    assert at.selectbox(key="path_timestamp").value == "ts"
+    assert at.selectbox(key="path_target").value == "income"
+    submit = next(b for b in at.button if b.label == "Open this audit")
+    submit.click().run()
+    assert not at.exception
+    spec = at.session_state["sightline.spec"]
+    assert spec.current.path == str(path) and spec.columns.score == "score"
+    assert spec.positive_label == ">50K" and "sex" in spec.columns.sensitive
