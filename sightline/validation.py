@@ -103,7 +103,7 @@ def _check_target(spec: AuditSpec, current: pd.DataFrame, reference: pd.DataFram
         return [Finding(WARNING, f"column '{col}'", "no labels have arrived yet (all missing): performance pages wait for labels; drift and prediction monitoring still work")]
     out = []
     if not labelled.all():
-        out.append(Finding(INFO, f"column '{col}'", f"labels present for {labelled.mean():.1%} of rows ({int((~labelled).sum()):,} awaiting labels); accuracy metrics use labelled rows only"))
+        out.append(Finding(INFO, f"column '{col}'", f"labels present for {labelled.mean():.1%} of logged rows, all model versions together ({int((~labelled).sum()):,} awaiting labels); accuracy metrics use labelled rows only"))
     if spec.task == "regression":
         if not pd.api.types.is_numeric_dtype(y):
             out.append(Finding(ERROR, f"column '{col}'", f"a regression target must be numeric; found values such as {_examples(y[pd.to_numeric(y, errors='coerce').isna() & labelled])}"))
