@@ -45,5 +45,248 @@ def _section(area: str, fingerprint: str, _audit: Audit) -> Section:
 
 
 def section(area: str, audit: Audit) -> Section:
-    """One area's Section for ``audit`` (the same object the Overview, pages and card use)."""
+    """One area's Section for ``audit`` (the same object the Overview, pages and card use).
+
+    Explainability is built from the page's cached SHAP result, so SHAP runs once per audit.
+    """
+    if area == "explainability":
+        from sightline.errors import MissingInputError
+        from sightline.sections import unavailable_section
+
+        try:
+            return explain_section(audit, explain_result(audit))
+        except MissingInputError as exc:
+            return unavailable_section(area, str(exc))
     return _section(area, audit.fingerprint, audit)
+
+
+# --- operations and model versions (issue #6, part B) ---------------------------------
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _operations(fingerprint: str, window: str, factor: float, min_requests: int, _audit: Audit):
+    from sightline.operations import operations_result
+
+    return operations_result(_audit, window, factor=factor, min_requests=min_requests)
+
+
+def operations(audit: Audit, window: str, factor: float, min_requests: int):
+    """Latency, throughput and invalid predictions of ``audit`` in ``window``s (an OperationsResult),
+    cached by fingerprint and settings."""
+    return _operations(audit.fingerprint, window, float(factor), int(min_requests), audit)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _version_comparison(fingerprint: str, candidate: str, _audit: Audit):
+    from sightline.versions import compare_versions
+
+    return compare_versions(_audit, candidate)
+
+
+def version_comparison(audit: Audit, candidate: str):
+    """``candidate`` compared with the primary version (a VersionComparison), cached by fingerprint."""
+    return _version_comparison(audit.fingerprint, candidate, audit)
+
+
+# --- fairness (issue #5) --------------------------------------------------------------
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _fairness(fingerprint: str, _audit: Audit):
+    from sightline.fairness import fairness_result
+
+    return fairness_result(_audit)
+
+
+def fairness(audit: Audit):
+    """Group tables, summaries and gaps over time of ``audit`` (a FairnessResult), cached by fingerprint."""
+    return _fairness(audit.fingerprint, audit)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _fairness_whatif_inputs(fingerprint: str, _audit: Audit):
+    from sightline.fairness_whatif import whatif_inputs
+
+    return whatif_inputs(_audit)
+
+
+def fairness_whatif_inputs(audit: Audit):
+    """Labels, scores and sensitive columns for the threshold what-if (None without scores), cached."""
+    return _fairness_whatif_inputs(audit.fingerprint, audit)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _fairness_tradeoff(fingerprint: str, column: str, constraint: str, _audit: Audit):
+    from sightline.fairness_whatif import tradeoff_curve
+
+    inputs = fairness_whatif_inputs(_audit)
+    return tradeoff_curve(inputs.y_true, inputs.y_score, sensitive_features=inputs.features(column),
+                          constraint=constraint, threshold=inputs.threshold,
+                          min_group_size=_audit.spec.fairness.min_group_size)
+
+
+def fairness_tradeoff(audit: Audit, column: str, constraint: str):
+    """fairlearn ThresholdOptimizer accuracy-vs-gap points for one column and constraint (a Tradeoff), cached."""
+    return _fairness_tradeoff(audit.fingerprint, column, constraint, audit)
+
+
+# --- slices (issue #3, part B) ----------------------------------------------------------
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _slice_data(fingerprint: str, n_bins: int, _audit: Audit):
+    from sightline.slices import slice_data as build
+
+    return build(_audit, n_bins=n_bins)
+
+
+def slice_data(audit: Audit, n_bins: int):
+    """Labelled primary rows, outcomes and encoded slice columns (a SliceData), cached by
+    fingerprint and bin count. Raises MissingInputError without labels."""
+    return _slice_data(audit.fingerprint, int(n_bins), audit)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _slice_table(fingerprint: str, n_bins: int, columns: tuple, min_size: int, _audit: Audit):
+    return slice_data(_audit, n_bins).table(list(columns), min_size=min_size)
+
+
+def slice_table(audit: Audit, columns, *, min_size: int, n_bins: int):
+    """Metrics per slice of the intersection of ``columns`` (a DataFrame), cached by fingerprint and settings."""
+    return _slice_table(audit.fingerprint, int(n_bins), tuple(columns), int(min_size), audit)
+
+
+# -- Calibration page (issue #3): the reliability diagram for the bin scheme and group column the user picks.
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _calibration_view(fingerprint: str, n_bins: int, strategy: str, column: str | None, _audit: Audit):
+    from sightline.calibration import calibration_result
+
+    return calibration_result(_audit, n_bins=n_bins, strategy=strategy, group_columns=(column,) if column else ())
+
+
+def calibration_view(audit: Audit, *, n_bins: int, strategy: str, column: str | None):
+    """:class:`sightline.calibration.CalibrationResult` for the chosen bins and group column (cached)."""
+    return _calibration_view(audit.fingerprint, n_bins, strategy, column, audit)
+
+
+# -- Drift page (issue #6, part A): the log in the windows the user picks, and one feature's distributions.
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _drift_over_time(fingerprint: str, window: str, psi_threshold: float, _audit: Audit):
+    import dataclasses
+
+    from sightline.drift import drift_over_time, drift_settings
+
+    settings = dataclasses.replace(drift_settings(_audit), psi_threshold=psi_threshold)
+    return drift_over_time(_audit, window, settings)
+
+
+def drift_over_time(audit: Audit, *, window: str, psi_threshold: float):
+    """:class:`sightline.drift.DriftOverTime` for the chosen window and PSI threshold (cached)."""
+    return _drift_over_time(audit.fingerprint, window, float(psi_threshold), audit)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _drift_distribution(fingerprint: str, column: str, _audit: Audit):
+    from sightline.drift import column_distribution
+
+    return column_distribution(_audit, column)
+
+
+def drift_distribution(audit: Audit, column: str):
+    """Reference vs production shares per bin of one column (a DataFrame, cached)."""
+    return _drift_distribution(audit.fingerprint, column, audit)
+
+
+# -- Explainability page (issue #4): SHAP explanations, their Section, one row's explanation.
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _explain_section(fingerprint: str, settings: tuple, _audit: Audit, _result) -> Section:
+    from sightline.explain import section_from_result
+
+    return section_from_result(_audit, _result)
+
+
+def explain_section(audit: Audit, result) -> Section:
+    """The explainability Section built from an already computed result (cached)."""
+    return _explain_section(audit.fingerprint, result.settings.key(), audit, result)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _explain_row(fingerprint: str, settings: tuple, row_id: str, _audit: Audit, _result):
+    from sightline.explain import explain_row, find_row
+
+    return explain_row(_result, _audit, find_row(_audit, row_id))
+
+
+def explain_row(audit: Audit, result, row_id: str):
+    """:class:`sightline.explain.LocalExplanation` of the logged prediction ``row_id`` (cached)."""
+    return _explain_row(audit.fingerprint, result.settings.key(), str(row_id).strip(), audit, result)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _confident_errors(fingerprint: str, n: int, _audit: Audit):
+    from sightline.explain import confident_errors
+
+    return confident_errors(_audit, n)
+
+
+def confident_errors(audit: Audit, n: int = 10):
+    """The most confident wrong predictions (a DataFrame, cached)."""
+    return _confident_errors(audit.fingerprint, n, audit)
+
+
+# -- Explainability (issue #4): SHAP runs OUTSIDE the cached
+# function so its progress bar can update (Streamlit cannot replay elements drawn inside a
+# cached function on blocks created outside it). The cache holds one box per fingerprint +
+# settings; the lock makes concurrent sessions wait for the first computation instead of
+# repeating it.
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _explain_box(fingerprint: str, settings: tuple) -> dict:
+    import threading
+
+    return {"lock": threading.Lock()}
+
+
+def explain_result(audit: Audit, progress=None):
+    """:class:`sightline.explain.ExplainResult` of the audit, cached by fingerprint and
+    ``explain:`` settings; ``progress(fraction, text)`` is called while SHAP runs (first visit only)."""
+    from sightline.explain import explain_audit, explain_settings
+
+    settings = explain_settings(audit.spec)
+    box = _explain_box(audit.fingerprint, settings.key())
+    with box["lock"]:
+        if "result" not in box:
+            box["result"] = explain_audit(audit, settings, progress=progress)
+    return box["result"]
+
+
+# -- Model card page (issue #7): the Report behind the card and its charts as PNG.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _card_report(fingerprint: str, _audit: Audit):
+    from sightline.report import AREAS, Report
+
+    return Report(audit=_audit, sections={area: section(area, _audit) for area in AREAS})
+
+
+def card_report(audit: Audit):
+    """The :class:`sightline.report.Report` behind the model card: every area's cached Section
+    (the very objects the pages show), built once per audit fingerprint so ``generated_at`` holds."""
+    return _card_report(audit.fingerprint, audit)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _card_graphics(fingerprint: str, _report):
+    from sightline.card import render_graphics
+
+    return render_graphics(_report)
+
+
+def card_graphics(audit: Audit, report):
+    """Every Section chart of ``report`` as PNG (the card's only slow step), cached by fingerprint."""
+    return _card_graphics(audit.fingerprint, report)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _card_basis(fingerprint: str, _report, _graphics):
+    from sightline.card.build import card_basis as build
+
+    return build(_report, _graphics)
+
+
+def card_basis(audit: Audit, report):
+    """The report-derived half of the model card (suppressed metrics and tables, gates, audit
+    trail, charts), cached by fingerprint so edits in the card form only redo the written half."""
+    return _card_basis(audit.fingerprint, report, card_graphics(audit, report))

@@ -65,9 +65,16 @@ def running_app(port: int | None = None, timeout: float = 90):
             proc.kill()
 
 
-def wait_until_idle(page, timeout: float = 120) -> None:
-    """Wait until the script has finished running (no 'running' indicator for a moment)."""
+def wait_until_idle(page, timeout: float = 180) -> None:
+    """Wait until app.py's navigation is in place, the page has a title, and the script has
+    finished running (no 'running' indicator for a moment).
+
+    Until app.py's first run reaches ``st.navigation``, Streamlit shows its file-name page list;
+    a screenshot taken then would show a page that never ran.
+    """
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    page.wait_for_selector('[data-testid="stSidebarNav"] >> text=Evaluation', timeout=timeout * 1000)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout * 1000)
     deadline = time.time() + timeout
     quiet_since = None
     while time.time() < deadline:
@@ -76,7 +83,7 @@ def wait_until_idle(page, timeout: float = 120) -> None:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.time()
-        elif time.time() - quiet_since > 1.5:
+        elif time.time() - quiet_since > 2.5:
             return
         time.sleep(0.25)
 
