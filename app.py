@@ -5,6 +5,7 @@ Run with ``streamlit run app.py``; it opens on the bundled sample audit.
 
 import streamlit as st
 
+from components.router import routed
 from components.sidebar import render_sidebar
 
 st.set_page_config(page_title="Sightline", page_icon=":material/visibility:", layout="wide")
@@ -35,4 +36,5 @@ PAGES = {
 
 page = st.navigation(PAGES)
 render_sidebar()
-page.run()
+with routed():
+    page.run()

@@ -3,12 +3,14 @@ for each group?"""
 
 import streamlit as st
 
-from components import cache, state
+from components import cache, router, state
 from components import performance as ui
 from components.verdicts import render_verdict
 from sightline.calibration import MIN_BIN_COUNT, STRATEGIES, describe_bins, overall_and_groups
 from sightline.charts.calibration import group_reliability_chart, reliability_chart
 from sightline.sections import AMBER, GREEN, RED
+
+router.ensure_routed()
 
 GROUP_COLUMNS = {"n": "rows", "brier_score": "Brier", "expected_calibration_error": "ECE", "ece_lower": "ECE low",
                  "ece_upper": "ECE high", "ece_if_calibrated": "ECE by chance", "p_value": "p (calibrated)",

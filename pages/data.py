@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from components import data_source, state
+from components import data_source, router, state
 from sightline.spec import spec_to_yaml
+
+router.ensure_routed()
 
 st.title("Data & audit file")
 spec = state.active_spec()

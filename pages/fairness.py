@@ -3,13 +3,15 @@ threshold what-if (analysis only)."""
 
 import streamlit as st
 
-from components import cache, state
+from components import cache, router, state
 from components.fairness import (WHATIF_COLUMN_KEY, WHATIF_CONSTRAINT_KEY, render_column, threshold_sliders,
                                  tradeoff_view, whatif_results)
 from components.verdicts import render_verdict
 from sightline.errors import MissingInputError
 from sightline.fairness import TASK_SUMMARIES, fairness_verdict
 from sightline.fairness_whatif import CONSTRAINTS
+
+router.ensure_routed()
 
 audit = state.require_audit()
 st.title("⚖️ Fairness")

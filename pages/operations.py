@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import cache, state
+from components import cache, router, state
 from components.operations import (chart_with_table, incident_sentences, ms_table, operations_settings,
                                    operations_settings_widgets, percentile_metrics)
 from components.verdicts import render_verdict
@@ -10,6 +10,8 @@ from sightline.charts.operations import (invalid_rate_chart, latency_distributio
                                          throughput_chart)
 from sightline.errors import MissingInputError
 from sightline.operations import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS, operations_verdict
+
+router.ensure_routed()
 
 audit = state.require_audit()
 st.title("⏱️ Operations")

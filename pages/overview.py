@@ -3,11 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from components import cache, state
+from components import cache, router, state
 from components.verdicts import render_verdict, status_label
 from sightline.charts.overview import label_coverage_chart
 from sightline.report import AREA_TITLES, AREAS
 from sightline.summary import data_summary, label_coverage_by_window
+
+router.ensure_routed()
 
 audit = state.require_audit()
 summary = data_summary(audit)

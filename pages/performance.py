@@ -3,10 +3,12 @@ and how the decision threshold trades precision for recall."""
 
 import streamlit as st
 
-from components import cache, state
+from components import cache, router, state
 from components import performance as ui
 from components.verdicts import render_verdict
 from sightline.sections import AMBER, GREEN, RED
+
+router.ensure_routed()
 
 audit = state.require_audit()
 task = audit.spec.task

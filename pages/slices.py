@@ -3,12 +3,14 @@ and a Simpson's-paradox check between model versions."""
 
 import streamlit as st
 
-from components import cache, state
+from components import cache, router, state
 from components.slices import render_simpson, render_slice_view, render_worst_slices, slice_controls, sort_table
 from components.verdicts import render_verdict
 from sightline.errors import MissingInputError
 from sightline.sections import NOT_COMPUTED, UNAVAILABLE
 from sightline.slices import METRICS, min_slice_size
+
+router.ensure_routed()
 
 audit = state.require_audit()
 st.title("🔪 Slices")

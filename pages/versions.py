@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import cache, state
+from components import cache, router, state
 from components.operations import CANDIDATE_KEY, chart_with_table, ms_table, top_slice_sentence
 from components.verdicts import render_verdict
 from sightline.charts.versions import (agreement_over_time_chart, disagreement_band_chart, disagreement_slice_chart,
@@ -10,6 +10,8 @@ from sightline.charts.versions import (agreement_over_time_chart, disagreement_b
                                        score_scatter_chart)
 from sightline.errors import MissingInputError
 from sightline.versions import NO_VERSION_COLUMN, ONE_VERSION, versions_verdict
+
+router.ensure_routed()
 
 audit = state.require_audit()
 st.title("🆚 Model versions")

@@ -203,7 +203,9 @@ def load_audit(spec: AuditSpec, *, model_errors: str = "raise") -> Audit:
                 raise
             findings.append(Finding(WARNING, "model", f"{exc} — pages that need the model use a surrogate instead"))
             model = None
-    digest = hashlib.sha256(spec_to_yaml(spec).encode())
+    # The card's written sections do not change any number: leave them out of the fingerprint so
+    # editing the card does not recompute every analysis.
+    digest = hashlib.sha256(spec_to_yaml(spec.replace(card={})).encode())
     for item in inputs:
         digest.update(item.sha256.encode())
     return Audit(spec=spec, current=current, reference=reference, model=model, findings=tuple(findings),

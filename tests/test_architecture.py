@@ -46,3 +46,13 @@ def test_the_app_routes_every_page_file():
     app = (ROOT / "app.py").read_text(encoding="utf-8")
     pages = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
     assert pages and all(p in app for p in pages)
+
+
+def test_every_page_hands_a_direct_visit_to_the_router_before_drawing():
+    """A browser opening /drift directly must still get app.py's navigation (components/router.py)."""
+    for path in (ROOT / "pages").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        statements = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom, ast.Expr)) or
+                      (isinstance(n, ast.Expr) and not isinstance(n.value, ast.Constant))]
+        first = statements[0]
+        assert isinstance(first, ast.Expr) and ast.unparse(first) == "router.ensure_routed()", path.name

@@ -1,0 +1,104 @@
+"""Model card: write the qualitative sections, preview the whole card, export JSON / Markdown / HTML / PDF."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from components import cache, card_form, router, state
+from components.verdicts import render_verdict
+from sightline.audit import sample_audit_path
+from sightline.card.build import assemble_card, card_readiness
+from sightline.card.export import FILE_NAMES, MIME_TYPES, card_bytes
+from sightline.card.fields import spec_with_fields
+from sightline.card.render_md import render_markdown
+from sightline.errors import SightlineInputError
+from sightline.report import AREA_TITLES, AREAS
+from sightline.spec import dump_spec, spec_to_yaml
+
+router.ensure_routed()
+
+FORMATS = [("json", "JSON", "model_card.json — Model Card Toolkit schema v0.0.2, charts as base64 PNG."),
+           ("md", "MD", "model_card.md — Markdown, charts inline as data URIs."),
+           ("html", "HTML", "model_card.html — one self-contained page; opens offline."),
+           ("pdf", "PDF", "model_card.pdf — title page, contents, sections, tables, charts; for filing.")]
+
+audit = state.require_audit()
+spec = audit.spec
+st.title("📄 Model card")
+st.caption("A model card (Mitchell et al., 2019) documents what a model is for, how well it works and for whom, and its risks. "
+           "The numbers come from the analyses on the other pages; the written sections come from you.")
+
+with st.status("Gathering every analysis for the card…", expanded=False) as status:
+    for area in AREAS:
+        status.update(label=f"Computing {AREA_TITLES[area].lower()}…")
+        cache.section(area, audit)
+    report = cache.card_report(audit)
+    status.update(label="Rendering the charts for the card…")
+    try:
+        basis = cache.card_basis(audit, report)
+    except SightlineInputError as exc:  # e.g. a gate threshold that is not a number
+        status.update(label="The card cannot be built", state="error")
+        st.error(f"**The card cannot be built.** {exc}")
+        st.stop()
+    status.update(label=f"Card ready: {len(AREAS)} areas, {len(basis.graphics)} charts", state="complete")
+
+card_form.sync_with_spec(spec)
+left, right = st.columns([5, 6], gap="large")
+with left:
+    st.subheader("Written sections")
+    fields, problems = card_form.card_form()
+    for problem in problems:
+        st.error(problem)
+doc = assemble_card(report, fields=fields, basis=basis)
+
+with right:
+    st.subheader("Status")
+    render_verdict(card_readiness(doc))
+    st.markdown("**Download the card**", help="All four files hold the same card, built from the results shown on the "
+                "other pages. JSON follows the Model Card Toolkit schema v0.0.2; the HTML and Markdown files are "
+                "self-contained (charts inline); the PDF is for filing.")
+    cols = st.columns(4)
+    for col, (fmt, label, tip) in zip(cols, FORMATS):
+        col.download_button(label, data=lambda fmt=fmt: card_bytes(doc, fmt), file_name=FILE_NAMES[fmt], mime=MIME_TYPES[fmt],
+                            key=f"card_download_{fmt}", icon=":material/download:", on_click="ignore", width="stretch",
+                            disabled=bool(problems), help=tip)
+    if problems:
+        st.caption("Fix the problem shown under the form to enable the downloads.")
+    st.subheader("Preview", help="The Markdown card as it is now, updated as you edit; charts are listed by title here "
+                 "and drawn in the downloaded files.")
+    with st.container(height=900, border=True):
+        st.markdown(render_markdown(doc, images=False, heading_offset=2))
+    if doc.areas and any(a.graphics for a in doc.areas):
+        with st.expander(f"Charts in the card ({sum(len(a.graphics) for a in doc.areas)})"):
+            for g in (g for a in doc.areas for g in a.graphics):
+                st.image(g.png, caption=g.title)
+
+with left:
+    st.subheader("Save")
+    new_spec = spec_with_fields(spec, fields)
+    changed = spec_to_yaml(new_spec) != spec_to_yaml(spec)
+    st.caption("Saving puts the written sections into the open audit (the `card:` section of audit.yaml). "
+               "Because the audit file changes, the analyses run again once." if changed else
+               "The form matches the open audit.")
+    c1, c2 = st.columns(2)
+    if c1.button("Save into the open audit", type="primary", disabled=bool(problems) or not changed, key="card_save_session",
+                 help="Keeps the written sections for this session; every export uses them."):
+        state.open_spec(new_spec, "Saved the model card's written sections into the open audit.")
+        st.rerun()
+    c2.download_button("Download audit.yaml", spec_to_yaml(new_spec), file_name="audit.yaml", mime="application/x-yaml",
+                       key="card_download_yaml", disabled=bool(problems), on_click="ignore",
+                       help="The audit file with these written sections, to run headless: python -m sightline report audit.yaml --out DIR")
+    source = Path(spec.source_file).expanduser() if spec.source_file else None
+    on_server = source is not None and source.is_file() and source.resolve() == (spec.base_dir / source.name).resolve()
+    if on_server and source.resolve() == sample_audit_path().resolve():
+        st.caption("The bundled sample's audit file is never overwritten — download the audit.yaml instead.")
+    elif on_server:
+        if st.button(f"Save to {source}", disabled=bool(problems), key="card_save_file",
+                     help="Overwrites that file (its old text is kept beside it as .bak). Comments in the file are not kept."):
+            backup = source.with_name(source.name + ".bak")
+            backup.write_bytes(source.read_bytes())
+            dump_spec(new_spec, source)
+            state.open_spec(new_spec, f"Saved the written sections to {source} (previous version: {backup.name}).")
+            st.rerun()
+    with st.container():
+        card_form.card_upload()
