@@ -44,7 +44,7 @@ def render_provenance(result: ExplainResult, audit: Audit) -> None:
         fid = result.fidelity
         text = (f"**Surrogate explanations.** No model file or logged SHAP values are available, so Sightline explains "
                 f"a {result.explained} instead; {fid.sentence()}.")
-        (st.warning if fid.low else st.info)(text + (" Fidelity is low: rankings are rough." if fid.low else ""), icon="🪞")
+        (st.warning if fid.low else st.info)(text + (" Fidelity is low: rankings are rough." if fid.low else ""), icon=":material/content_copy:")
     cols = st.columns([1.4, 1, 1, 1])
     cols[0].metric("Explainer", result.method, help=f"Explains {result.explained}. TreeExplainer and LinearExplainer are exact; "
                    "permutation SHAP is model-agnostic and approximate; 'logged SHAP values' were computed by the serving system.")
@@ -56,7 +56,7 @@ def render_provenance(result: ExplainResult, audit: Audit) -> None:
         cols[3].metric("Additivity", "holds ✓" if result.additivity.holds else "fails ✗",
                        help="SHAP values of a row plus the base value must add up to the model's output. " + result.additivity.sentence())
     if result.additivity is not None and not result.additivity.holds:
-        st.warning(result.additivity.sentence(), icon="⚠️")
+        st.warning(result.additivity.sentence(), icon=":material/warning:")
     if result.score_match is not None and result.score_match < 0.99:
         st.caption(f"ℹ️ The model file reproduces the logged score (within 0.01) for {result.score_match:.1%} of the explained rows: "
                    "for the rest, the served score came from somewhere else (see Slices/Performance), so explanations describe the file, not what was served.")
@@ -131,7 +131,7 @@ def render_local(result: ExplainResult, audit: Audit) -> None:
                "Red bars pushed this prediction up, blue bars down; the longest bars matter most.")
     served = _served_mismatch(result, audit, local)
     if served:
-        st.warning(served, icon="⚠️")
+        st.warning(served, icon=":material/warning:")
     with st.expander("Table: this prediction's inputs and SHAP values"):
         table = local.values.rename("SHAP value").to_frame()
         table.insert(0, "input value", local.data.astype(str))

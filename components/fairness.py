@@ -114,7 +114,7 @@ def render_column(col: ColumnFairness, result: FairnessResult) -> None:
         st.warning(f"**Small groups:** {', '.join(col.small_groups)} — fewer than {result.min_group_size} labelled rows. "
                    "They are shown greyed for completeness, left out of the summaries and the verdict, and suppressed from "
                    "the model card and report.json (too few people to measure reliably, and too few to publish safely).",
-                   icon="🔒")
+                   icon=":material/lock:")
     metrics = {"binary": ("selection_rate", "true_positive_rate", "false_positive_rate"),
                "multiclass": ("accuracy",), "regression": ("mean_absolute_error", "mean_prediction")}[result.task]
     st.altair_chart(group_rates_chart(col.groups, metrics=metrics, reference=col.reference, include_small=True,

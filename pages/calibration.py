@@ -18,7 +18,7 @@ GROUP_COLUMNS = {"n": "rows", "brier_score": "Brier", "expected_calibration_erro
                  "reliable": "enough rows"}
 
 audit = state.require_audit()
-st.title("📐 Calibration")
+st.title("Calibration")
 with st.spinner("Binning predictions and bootstrapping intervals…"):
     section = cache.section("calibration", audit)
 render_verdict(section)

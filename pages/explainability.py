@@ -14,7 +14,7 @@ router.ensure_routed()
                                importance_subtitle, largest_group_difference)
 
 audit = state.require_audit()
-st.title("🔍 Explainability")
+st.title("Explainability")
 st.caption("Which inputs drive the model's predictions, measured with **SHAP values**: for each prediction, how much each "
            "input pushed the output up or down from the average. Summed over inputs they add up to the prediction.")
 

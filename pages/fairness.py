@@ -14,7 +14,7 @@ from sightline.fairness_whatif import CONSTRAINTS
 router.ensure_routed()
 
 audit = state.require_audit()
-st.title("⚖️ Fairness")
+st.title("Fairness")
 st.caption("Does the model treat groups of people differently? Each protected attribute of the audit, and their "
            "intersections, is compared group by group — with 95% intervals, so a gap that could be noise is not "
            "mistaken for bias — against tolerances set in the audit file.")
@@ -38,7 +38,7 @@ st.caption(
 for note in result.notes:
     st.warning(note)
 if result.suppressed_groups:
-    st.caption(f"🔒 {result.suppressed_groups} small group(s) in all are shown greyed on this page only; the model card "
+    st.caption(f":material/lock: {result.suppressed_groups} small group(s) in all are shown greyed on this page only; the model card "
                "and report.json leave them out.")
 
 names = list(result.columns)
@@ -54,7 +54,7 @@ for tab, name in zip(tabs, names):
 st.divider()
 st.subheader("Threshold what-if")
 st.info("**Analysis only — nothing here changes the model or its logged predictions.** It shows what per-group "
-        "decision thresholds *would* do to each group's rates and to overall accuracy.", icon="🧪")
+        "decision thresholds *would* do to each group's rates and to overall accuracy.", icon=":material/science:")
 inputs = cache.fairness_whatif_inputs(audit)
 if inputs is None:
     st.caption("The what-if needs a binary model with a logged score (`columns.score`) and labels.")

@@ -24,7 +24,7 @@ FORMATS = [("json", "JSON", "model_card.json — Model Card Toolkit schema v0.0.
 
 audit = state.require_audit()
 spec = audit.spec
-st.title("📄 Model card")
+st.title("Model card")
 st.caption("A model card (Mitchell et al., 2019) documents what a model is for, how well it works and for whom, and its risks. "
            "The numbers come from the analyses on the other pages; the written sections come from you.")
 

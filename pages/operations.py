@@ -14,7 +14,7 @@ from sightline.operations import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQ
 router.ensure_routed()
 
 audit = state.require_audit()
-st.title("⏱️ Operations")
+st.title("Operations")
 st.caption("How the model behaves as a service: how fast it answers (latency as percentiles, never just an average), "
            "how much traffic it serves, and how often it returns an empty or invalid prediction.")
 
@@ -53,7 +53,7 @@ if result.has_latency and result.has_time:
                      label=f"Percentiles per {result.window} and version (ms)")
     typical_n = result.latency_windows.groupby("model_version")["n"].median().get(primary, 0)
     if typical_n < result.settings["min_window_requests"]:
-        st.caption(f"⚠️ A typical {result.window} holds only {typical_n:.0f} requests: its p90–p99 are close to its slowest "
+        st.caption(f":material/warning: A typical {result.window} holds only {typical_n:.0f} requests: its p90–p99 are close to its slowest "
                    "request and jump around. Choose a longer window for stable percentiles; incidents in short windows "
                    "are judged by how many requests were slower than usual, not by the p99.")
     st.markdown(f"**Incidents** ({len(result.incidents)})")
@@ -86,7 +86,7 @@ if result.has_time:
 st.subheader("Empty or invalid predictions")
 reasons = result.invalid.reset_index()
 if int(reasons["invalid"].sum()) == 0:
-    st.success(f"None: every one of the {int(reasons['rows'].sum()):,} logged predictions has a prediction and a valid score.", icon="✅")
+    st.success(f"None: every one of the {int(reasons['rows'].sum()):,} logged predictions has a prediction and a valid score.", icon=":material/check_circle:")
 else:
     if result.has_time:
         chart_with_table(invalid_rate_chart(result), result.invalid_windows,

@@ -12,7 +12,7 @@ router.ensure_routed()
 
 audit = state.require_audit()
 task = audit.spec.task
-st.title("🎯 Performance")
+st.title("Performance")
 with st.spinner("Computing metrics, confidence intervals and curves…"):
     section = cache.section("performance", audit)
 render_verdict(section)

@@ -13,7 +13,7 @@ from sightline.slices import METRICS, min_slice_size
 router.ensure_routed()
 
 audit = state.require_audit()
-st.title("🔪 Slices")
+st.title("Slices")
 st.caption("An overall number can hide a group the model fails. This page breaks the metrics down by slices of the data "
            "(one value of a column, a numeric range, or a combination such as *women over 50*), searches for the slices "
            "where the model is significantly worse, and checks whether two model versions rank differently overall and by slice.")

@@ -14,7 +14,7 @@ from sightline.versions import NO_VERSION_COLUMN, ONE_VERSION, versions_verdict
 router.ensure_routed()
 
 audit = state.require_audit()
-st.title("🆚 Model versions")
+st.title("Model versions")
 st.caption("Logs often hold more than one model: a challenger scored in shadow, a canary, an A/B split. "
            "Compared on the same requests, the difference is the model's, not the traffic's.")
 

@@ -90,7 +90,7 @@ def _report(args) -> int:
         return EXIT_BUG
     if failed:
         for g in failed:
-            print(f"gate failed: {g.describe()}", file=sys.stderr)
+            print(f"gate {'not evaluated' if g.passed is None else 'failed'}: {g.describe()}", file=sys.stderr)
         return EXIT_GATE
     return EXIT_OK
 
