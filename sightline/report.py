@@ -20,7 +20,7 @@ import pandas as pd
 
 from sightline import __version__
 from sightline.audit import Audit
-from sightline.errors import MissingInputError
+from sightline.errors import SightlineInputError
 from sightline.sections import NOT_COMPUTED, Section, unavailable_section
 from sightline.summary import data_summary
 
@@ -61,7 +61,7 @@ def compute_section(area: str, audit: Audit) -> Section:
         if func is None:
             return unavailable_section(area, f"{AREA_TITLES[area]} is not computed yet in this version of Sightline.", NOT_COMPUTED)
         return func(audit)
-    except MissingInputError as exc:
+    except SightlineInputError as exc:  # a missing input, or a bad setting of this area only
         return unavailable_section(area, str(exc))
     except Exception as exc:  # a bug in one area must not take the other areas down with it
         log.error("internal error while computing %s: %s", area, exc, exc_info=log.isEnabledFor(logging.DEBUG))

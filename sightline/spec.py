@@ -30,7 +30,7 @@ SECTION_KEYS = {
     "slices": ("columns", "min_size", "max_order", "n_bins"),
     "calibration": ("n_bins", "strategy"),
     "explain": ("sample_size", "background_size", "seed"),
-    "drift": ("method", "threshold", "columns", "window", "drift_share", "sample_size"),
+    "drift": ("method", "threshold", "columns", "window", "drift_share", "sample_size", "psi_threshold"),
     "gates": (
         "min_roc_auc", "min_accuracy", "min_f1", "max_ece", "max_brier_score",
         "max_demographic_parity_difference", "max_equalized_odds_difference",
