@@ -9,9 +9,9 @@ from components.verdicts import render_verdict
 from sightline.charts.explain import (beeswarm_chart, dependence_chart, group_importance_chart, importance_bar,
                                       importance_shift_chart)
 from sightline.explain import (DOMINANT_SHARE, NEGLIGIBLE_SHARE, NOTABLE_SHARE_GAP, global_importance, group_importance_table,
+                               importance_subtitle, largest_group_difference)
 
 router.ensure_routed()
-                               importance_subtitle, largest_group_difference)
 
 audit = state.require_audit()
 st.title("Explainability")
