@@ -35,7 +35,7 @@ def _preview(at) -> str:
 
 def test_page_renders_the_card_of_the_sample(app, sample_spec):
     assert not app.exception
-    assert app.title[0].value == "📄 Model card"
+    assert app.title[0].value == "Model card"
     assert [h.value for h in app.subheader] == ["Written sections", "Save", "Status", "Preview"]
     assert app.warning[0].value.startswith("**Needs attention.** 2 written section(s) of the card are empty: intended users, trade-offs")
     preview = _preview(app)
@@ -48,8 +48,8 @@ def test_form_is_prefilled_from_the_audit_file(app, sample_spec):
     assert _text_area(app, "Overview").value == sample_spec.card["overview"]
     assert _text_area(app, "Limitations").value.splitlines() == list(sample_spec.card["limitations"])
     assert next(t for t in app.text_input if t.label == "Model name").value == sample_spec.name
-    assert [b.label for b in app.button] == ["Save into the open audit"]
-    assert app.button[0].disabled  # nothing changed yet
+    assert [b.label for b in app.main.button] == ["Save into the open audit"]
+    assert app.main.button[0].disabled  # nothing changed yet
     assert any("never overwritten" in c.value for c in app.caption)  # the bundled sample's file is safe
 
 
@@ -57,8 +57,8 @@ def test_edits_reach_the_preview_and_save_into_the_open_audit(app):
     _text_area(app, "Intended users").set_value("Credit-risk reviewers\nModel auditors").run()
     assert not app.exception
     assert "- Model auditors" in _preview(app)
-    assert not app.button[0].disabled
-    app.button[0].click().run()
+    assert not app.main.button[0].disabled
+    app.main.button[0].click().run()
     assert not app.exception
     spec = app.session_state["sightline.spec"]
     assert spec.card["users"] == ["Credit-risk reviewers", "Model auditors"]
