@@ -200,7 +200,8 @@ def write_log(path: Path, rows: int, seed: int = 0) -> Path:
             rng = np.random.default_rng([seed, b])
             index = np.arange(lo, hi, dtype=np.int64)
             # Evenly spread over 12 weeks in row order, with sub-second jitter that keeps the order.
-            offset = index * span // rows + rng.integers(0, max(1, span // rows), hi - lo)
+            # (index * span would overflow int64 above ~1.2M rows: split span into quotient and remainder.)
+            offset = index * (span // rows) + index * (span % rows) // rows + rng.integers(0, max(1, span // rows), hi - lo)
             week = (offset // WEEK_US).astype(np.int64)
             cols = block(hi - lo, week, rng, serving=True)
             extra = {"request_id": pa.array(index + 1), "ts": pa.array(START + offset.astype("timedelta64[us]"))}
