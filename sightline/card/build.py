@@ -243,6 +243,23 @@ class CardBasis:
     output_format: str
 
 
+def unique_metrics(metrics) -> list[CardMetric]:
+    """The first metric of each (type, slice) pair, in area order.
+
+    Two areas can report the same number for the same slice (slices and fairness both give
+    ``accuracy`` for ``sex=Male``; performance and calibration both give the Brier score), with
+    intervals from different methods. A filed card lists each pair once, from the first area
+    (performance, slices, calibration, … as in ``sightline.report.AREAS``); each area's own
+    section of the card still shows all of its metrics.
+    """
+    seen, out = set(), []
+    for m in metrics:
+        if (m.type, m.slice) not in seen:
+            seen.add((m.type, m.slice))
+            out.append(m)
+    return out
+
+
 def card_basis(report, graphics: tuple[tuple[Graphic, ...], tuple[str, ...]] | None = None) -> CardBasis:
     """Suppressed metrics and tables per area, gate results, the audit trail and the charts of
     ``report``. ``graphics`` as returned by :func:`render_graphics` (rendered here when None)."""
@@ -313,7 +330,7 @@ def assemble_card(report, *, fields: CardFields | None = None,
             "output_format": out,
         }),
         "quantitative_analysis": {
-            "performance_metrics": [performance_metric(m) for a in areas for m in a.metrics],
+            "performance_metrics": [performance_metric(m) for m in unique_metrics(m for a in areas for m in a.metrics)],
             "graphics": _drop_empty({
                 "description": (f"{len(graphics)} chart(s) from Sightline's analyses, as PNG; the same charts the dashboard shows."
                                 if graphics else "No charts: no analysis produced one."),
