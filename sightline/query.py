@@ -52,10 +52,11 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,7 @@ class Table:
         return self.url.startswith("duckdb://")
 
     @classmethod
-    def parquet(cls, path: Path | str, **config: Any) -> "Table":
+    def parquet(cls, path: Path | str, **config: Any) -> Table:
         """A Parquet file (or a glob of files, e.g. ``logs/*.parquet``) read in place by DuckDB."""
         path = Path(path)
         if "*" not in str(path) and not path.exists():
@@ -101,7 +102,7 @@ class Table:
         return cls(relation=f"read_parquet({_text(str(path))})", label=path.name, config=config)
 
     @classmethod
-    def file(cls, path: Path | str, **config: Any) -> "Table":
+    def file(cls, path: Path | str, **config: Any) -> Table:
         """A Parquet, CSV or JSON Lines file, chosen by suffix, read in place by DuckDB."""
         path = Path(path)
         suffix = path.suffix.lower()
@@ -119,18 +120,18 @@ class Table:
         raise DataError(f"{path}: unknown file type '{path.suffix}' — use .parquet, .csv or .jsonl")
 
     @classmethod
-    def sql(cls, url: str, query: str, **config: Any) -> "Table":
+    def sql(cls, url: str, query: str, **config: Any) -> Table:
         """The rows of ``query`` on a DuckDB file (``duckdb:///x.db``) or a SQLAlchemy URL."""
         query = query.strip().rstrip(";")
         return cls(relation=f"({query}) AS src", url=url, label=url, config=config)
 
     @classmethod
-    def frame_of(cls, df: pd.DataFrame, **config: Any) -> "Table":
+    def frame_of(cls, df: pd.DataFrame, **config: Any) -> Table:
         """An in-memory DataFrame, queried by DuckDB without copying it into a database."""
         return cls(relation=_ident(_FRAME_NAME), label="DataFrame", frame=df, config=config)
 
     @classmethod
-    def from_source(cls, source, base_dir: Path | str = ".", **config: Any) -> "Table":
+    def from_source(cls, source, base_dir: Path | str = ".", **config: Any) -> Table:
         """The table of an audit :class:`~sightline.spec.Source` (``audit.spec.current`` …)."""
         if source.is_sql:
             return cls.sql(source.url, source.query, **config)
@@ -581,7 +582,7 @@ class Sample:
     def provenance(self) -> dict:
         """How the rows were drawn, for a result's provenance (sample size shown next to it)."""
         return {"method": f"{self.method} sample (DuckDB, seed {self.seed})" if self.sampled else "all rows",
-                "sample_size": int(len(self.rows)), "population": int(self.population)}
+                "sample_size": len(self.rows), "population": int(self.population)}
 
 
 def sample(table: Table, size: int, *, seed: int = 0, columns: Sequence[str] | None = None,
