@@ -258,7 +258,7 @@ def explain_result(audit: Audit, progress=None):
 def _card_report(fingerprint: str, _audit: Audit):
     from sightline.report import AREAS, Report
 
-    return Report(audit=_audit, sections={area: section(area, _audit) for area in AREAS})
+    return Report(audit=_audit, sections={area: section(area, _audit) for area in AREAS}, whole_log=whole_log(_audit))
 
 
 def card_report(audit: Audit):
@@ -290,3 +290,16 @@ def card_basis(audit: Audit, report):
     """The report-derived half of the model card (suppressed metrics and tables, gates, audit
     trail, charts), cached by fingerprint so edits in the card form only redo the written half."""
     return _card_basis(audit.fingerprint, report, card_graphics(audit, report))
+
+
+# -- Logs too large for memory (issue #8): exact whole-log figures pushed down to DuckDB.
+@st.cache_data(max_entries=4, show_spinner="Counting every row of the log with DuckDB…")
+def _whole_log(fingerprint: str, _audit: Audit) -> dict | None:
+    from sightline.scale import whole_log_figures
+
+    return whole_log_figures(_audit)
+
+
+def whole_log(audit: Audit) -> dict | None:
+    """:func:`sightline.scale.whole_log_figures` of the audit (None unless its log was sampled)."""
+    return _whole_log(audit.fingerprint, audit) if audit.log_sample is not None else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import streamlit as st
 
 from sightline.audit import Audit, sample_audit_path
@@ -18,10 +21,23 @@ def sample_spec() -> AuditSpec:
     return load_spec(sample_audit_path())
 
 
+def command_line_audit() -> Path | None:
+    """The audit file named on the command line (``streamlit run app.py -- audit.yaml``), if any."""
+    if Path(sys.argv[0]).name != "app.py" or len(sys.argv) < 2:
+        return None
+    return Path(sys.argv[1]).expanduser().resolve()
+
+
 def active_spec() -> AuditSpec:
-    """The spec of the open audit; the bundled sample until the user opens another."""
+    """The spec of the open audit: the one named on the command line, else the bundled sample,
+    until the user opens another."""
     if SPEC_KEY not in st.session_state:
-        st.session_state[SPEC_KEY] = sample_spec()
+        named = command_line_audit()
+        try:
+            st.session_state[SPEC_KEY] = load_spec(named) if named else sample_spec()
+        except SightlineInputError as exc:
+            st.error(f"**{named} could not be opened.** {exc} — showing the bundled sample instead.")
+            st.session_state[SPEC_KEY] = sample_spec()
     return st.session_state[SPEC_KEY]
 
 
@@ -50,4 +66,6 @@ def require_audit() -> Audit:
     audit = current_audit()
     if audit is None:
         st.stop()
+    if audit.log_sample is not None:
+        st.info(audit.log_sample.sentence(), icon=":material/data_thresholding:")
     return audit

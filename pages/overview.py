@@ -5,6 +5,7 @@ import streamlit as st
 
 from components import cache, router, state
 from components.verdicts import render_verdict, status_label
+from components.whole_log import render_whole_log
 from sightline.charts.overview import label_coverage_chart
 from sightline.report import AREA_TITLES, AREAS
 from sightline.summary import data_summary, label_coverage_by_window
@@ -34,8 +35,9 @@ for row in range(0, len(items), 2):
 
 st.subheader("What was loaded")
 c = st.columns(4)
-c[0].metric("Logged predictions", f"{summary.current_rows:,}",
-            help="Rows in the prediction log, all model versions together.")
+c[0].metric("Logged predictions", f"{summary.log_rows:,}",
+            help="Rows in the prediction log, all model versions together."
+            + (f" The pages analyse a random sample of {summary.current_rows:,} of them." if summary.sample else ""))
 c[1].metric("Reference rows", f"{summary.reference_rows:,}" if summary.reference_rows is not None else "none",
             help="The data the log is compared against (e.g. validation data). Drift needs it.")
 c[2].metric("Label coverage", f"{summary.label_coverage:.0%}",
@@ -51,6 +53,8 @@ if len(coverage):
     st.altair_chart(label_coverage_chart(coverage), width="stretch")
     st.caption("Labels arrive late: the most recent weeks have predictions but no outcomes yet, so accuracy "
                "there is unknown — the Drift page estimates it from the scores and monitors inputs meanwhile.")
+
+render_whole_log(audit)
 
 left, right = st.columns(2)
 with left:

@@ -20,6 +20,7 @@ import pandas as pd
 from sightline.errors import DataError, ModelError
 from sightline.io import file_sha256, frame_sha256, read_source
 from sightline.model import load_model, model_output
+from sightline.scale import LogSample, read_log_sample, scale_settings, source_rows
 from sightline.spec import AuditSpec, Source, spec_to_yaml
 from sightline.validation import ERROR, WARNING, Finding, feature_columns, labels_equal, validate_inputs
 
@@ -50,6 +51,9 @@ class Audit:
     inputs: tuple[InputFile, ...] = ()
     fingerprint: str = ""
     features: tuple[str, ...] = field(default=())
+    # Set when the log is larger than ``scale.max_rows``: ``current`` then holds a seeded sample
+    # and this says of how many rows, and where the whole log is (sightline/scale.py).
+    log_sample: LogSample | None = None
 
     # -- row subsets ---------------------------------------------------------------------
     @cached_property
@@ -143,14 +147,23 @@ class Audit:
         return next((i for i in self.inputs if i.role == role), None)
 
 
-def _read(spec: AuditSpec, source: Source, role: str) -> tuple[pd.DataFrame, InputFile]:
+def _read(spec: AuditSpec, source: Source, role: str) -> tuple[pd.DataFrame, InputFile, LogSample | None]:
+    """One input table, its provenance and — for a log too large for memory — how it was sampled."""
+    if role == "current":
+        settings = scale_settings(spec)
+        population = source_rows(source, Path(spec.base_dir))
+        if population is not None and population > settings.max_rows:
+            df, drawn = read_log_sample(source, Path(spec.base_dir), population, settings)
+            digest = frame_sha256(df) if source.is_sql else file_sha256(source.resolve(spec.base_dir))
+            name = f"{source.url} :: {source.query}" if source.is_sql else source.resolve(spec.base_dir).name
+            return df, InputFile(role, name, population, int(df.shape[1]), digest), drawn
     df = read_source(source, spec.base_dir)
     if source.is_sql:
         digest, name = frame_sha256(df), f"{source.url} :: {source.query}"
     else:
         path = source.resolve(spec.base_dir)
         digest, name = file_sha256(path), path.name
-    return df, InputFile(role, name, int(df.shape[0]), int(df.shape[1]), digest)
+    return df, InputFile(role, name, int(df.shape[0]), int(df.shape[1]), digest), None
 
 
 def _parse_time(spec: AuditSpec, df: pd.DataFrame) -> pd.DataFrame:
@@ -178,10 +191,10 @@ def load_audit(spec: AuditSpec, *, model_errors: str = "raise") -> Audit:
     Output: the :class:`Audit`. Raises :class:`DataError` for unreadable sources or error-level
     findings (the first is named, with the count of others), :class:`ModelError` for a bad model.
     """
-    current, cur_info = _read(spec, spec.current, "current")
+    current, cur_info, log_sample = _read(spec, spec.current, "current")
     reference, ref_info = (None, None)
     if spec.reference is not None:
-        reference, ref_info = _read(spec, spec.reference, "reference")
+        reference, ref_info, _ = _read(spec, spec.reference, "reference")
     findings = validate_inputs(spec, current, reference)
     errors = [f for f in findings if f.level == ERROR]
     if errors:
@@ -209,7 +222,7 @@ def load_audit(spec: AuditSpec, *, model_errors: str = "raise") -> Audit:
     for item in inputs:
         digest.update(item.sha256.encode())
     return Audit(spec=spec, current=current, reference=reference, model=model, findings=tuple(findings),
-                 inputs=tuple(inputs), fingerprint=digest.hexdigest()[:16], features=features)
+                 inputs=tuple(inputs), fingerprint=digest.hexdigest()[:16], features=features, log_sample=log_sample)
 
 
 def sample_audit_path() -> Path:

@@ -38,7 +38,7 @@ def _validate(args) -> int:
     from sightline.validation import ERROR, validate_inputs
 
     spec = load_spec(args.audit)
-    current, _ = _read(spec, spec.current, "current")
+    current, cur_info, drawn = _read(spec, spec.current, "current")
     reference = _read(spec, spec.reference, "reference")[0] if spec.reference is not None else None
     findings = validate_inputs(spec, current, reference)
     if spec.model_path() is not None:
@@ -52,7 +52,8 @@ def _validate(args) -> int:
     if errors:
         print(f"{args.audit}: {len(errors)} error(s) — first: {errors[0].subject}: {errors[0].message}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"{args.audit}: valid ({len(current):,} logged rows; {len(findings)} note(s))")
+    checked = f"{cur_info.rows:,} logged rows" + (f", checked on a {drawn.rows:,}-row sample" if drawn else "")
+    print(f"{args.audit}: valid ({checked}; {len(findings)} note(s))")
     return EXIT_OK
 
 

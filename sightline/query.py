@@ -148,6 +148,7 @@ def _duckdb(table: Table) -> Iterator[Any]:
         raise DataError(f"{table.url}: DuckDB file not found — check the path after duckdb:///")
     con = duckdb.connect(db, read_only=db != ":memory:", config=dict(table.config))
     try:
+        con.execute("SET enable_progress_bar = false")  # a library must not draw on the user's terminal
         if table.frame is not None:
             con.register(_FRAME_NAME, table.frame)
         yield con

@@ -75,6 +75,7 @@ class Report:
 
     audit: Audit
     sections: dict[str, Section]
+    whole_log: dict | None = None  # exact whole-log figures when the log was sampled (sightline/scale.py)
     generated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0).isoformat())
 
 
@@ -85,7 +86,14 @@ def build_report(audit: Audit, areas: list[str] | None = None, progress: Callabl
         if progress:
             progress(area)
         sections[area] = compute_section(area, audit)
-    return Report(audit=audit, sections=sections)
+    whole_log = None
+    if audit.log_sample is not None:
+        from sightline.scale import whole_log_figures
+
+        if progress:
+            progress("whole log")
+        whole_log = whole_log_figures(audit)
+    return Report(audit=audit, sections=sections, whole_log=whole_log)
 
 
 def library_versions() -> dict[str, str]:
@@ -111,6 +119,7 @@ def report_to_dict(report: Report) -> dict:
                   "positive_label": audit.spec.positive_label, "fingerprint": audit.fingerprint},
         "library_versions": library_versions(),
         "data": data_summary(audit).to_dict(),
+        **({"whole_log": report.whole_log} if report.whole_log else {}),
         "validation": [{"level": f.level, "subject": f.subject, "message": f.message} for f in audit.findings],
         "verdicts": {area: {"status": s.verdict.status, "headline": s.verdict.headline, "detail": s.verdict.detail}
                      for area, s in report.sections.items()},

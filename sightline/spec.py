@@ -22,7 +22,7 @@ ROLE_KEYS = ("target", "prediction", "score", "timestamp", "model_version", "lat
 TOP_LEVEL_KEYS = (
     "name", "version", "task", "positive_label", "current", "reference", "model",
     "primary_version", "threshold", "columns", "fairness", "slices", "calibration",
-    "explain", "drift", "gates", "card",
+    "explain", "drift", "gates", "scale", "card",
 )
 COLUMN_KEYS = ROLE_KEYS + ("features", "sensitive")
 FAIRNESS_KEYS = ("reference_groups", "min_group_size", "tolerance", "intersections")
@@ -36,6 +36,7 @@ SECTION_KEYS = {
         "max_demographic_parity_difference", "max_equalized_odds_difference",
         "min_disparate_impact_ratio", "max_drift_share", "max_p99_latency_ms",
     ),
+    "scale": ("max_rows", "sample_rows", "seed"),
 }
 # The Model Card Toolkit's names for the qualitative sections.
 CARD_KEYS = (
@@ -128,6 +129,7 @@ class AuditSpec:
     explain: Mapping[str, Any] = field(default_factory=dict)
     drift: Mapping[str, Any] = field(default_factory=dict)
     gates: Mapping[str, Any] = field(default_factory=dict)
+    scale: Mapping[str, Any] = field(default_factory=dict)
     card: Mapping[str, Any] = field(default_factory=dict)
     base_dir: Path = Path(".")
     source_file: str | None = None

@@ -32,6 +32,8 @@ class DataSummary:
     sensitive: dict
     has_model: bool
     inputs: list
+    log_rows: int = 0  # rows in the whole log (= current_rows unless the log was sampled)
+    sample: dict | None = None  # how a log too large for memory was sampled (sightline/scale.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,6 +75,8 @@ def data_summary(audit: Audit) -> DataSummary:
         categorical_features=[f for f in audit.features if f not in numeric],
         sensitive=sensitive, has_model=audit.model is not None,
         inputs=[asdict(i) for i in audit.inputs],
+        log_rows=audit.log_sample.population if audit.log_sample else int(len(audit.current)),
+        sample=audit.log_sample.provenance() if audit.log_sample else None,
     )
 
 

@@ -36,12 +36,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(port: int | None = None, timeout: float = 90):
-    """Start ``streamlit run app.py`` headless on localhost; yields the base URL; stops it after."""
+def running_app(port: int | None = None, timeout: float = 90, audit: Path | str | None = None):
+    """Start ``streamlit run app.py`` headless on localhost (on ``audit`` when given, else the
+    bundled sample); yields the base URL; stops it after."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none"] + (["--", str(audit)] if audit else [])
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -65,6 +66,9 @@ def running_app(port: int | None = None, timeout: float = 90):
             proc.kill()
 
 
+QUIET_S = 2.5  # the script counts as finished after this long without a running indicator
+
+
 def wait_until_idle(page, timeout: float = 180) -> None:
     """Wait until app.py's navigation is in place, the page has a title, and the script has
     finished running (no 'running' indicator for a moment).
@@ -83,7 +87,7 @@ def wait_until_idle(page, timeout: float = 180) -> None:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.time()
-        elif time.time() - quiet_since > 2.5:
+        elif time.time() - quiet_since > QUIET_S:
             return
         time.sleep(0.25)
 
