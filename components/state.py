@@ -23,7 +23,8 @@ def sample_spec() -> AuditSpec:
 
 def command_line_audit() -> Path | None:
     """The audit file named on the command line (``streamlit run app.py -- audit.yaml``), if any."""
-    if Path(sys.argv[0]).name != "app.py" or len(sys.argv) < 2:
+    # Only an audit file counts: under a test runner sys.argv holds the runner's own arguments.
+    if Path(sys.argv[0]).name != "app.py" or len(sys.argv) < 2 or Path(sys.argv[1]).suffix.lower() not in (".yaml", ".yml"):
         return None
     return Path(sys.argv[1]).expanduser().resolve()
 

@@ -19,8 +19,10 @@ Two views of the primary model version's log against the reference (Huyen, ch. 8
 
 The code lives in sibling modules, re-exported here so ``from sightline.drift import …`` keeps
 working: :mod:`sightline.drift_config` (settings, defaults, inputs), :mod:`sightline.drift_reference`
-(now vs reference: evidently, effect sizes, distributions) and :mod:`sightline.drift_timeline`
-(over time, label-free summary). This module holds the verdict and :func:`drift_section`.
+(now vs reference: evidently's tests, effect sizes, distributions), :mod:`sightline.drift_tests`
+(evidently's tests in numpy/scipy) and :mod:`sightline.drift_timeline` (over time, label-free
+summary). This module holds the verdict and :func:`drift_section`, which bins each column,
+fits the calibrator and builds the score arrays once for both views.
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ from sightline import drift_windows as dw
 from sightline.audit import Audit
 from sightline.drift_config import (ALPHA, DEFAULT_DRIFT_SHARE, DEFAULT_PSI_THRESHOLD, DEFAULT_SAMPLE_SIZE,  # noqa: F401
                                     DEFAULT_WINDOW, LABEL_SHIFT_MIN, MIN_REFERENCE_ROWS, MIN_WINDOW_ROWS, NO_REFERENCE,
-                                    OVERRIDE_KEYS, SEED, DriftSettings, comparable_features, drift_settings, sample_rows)
+                                    OVERRIDE_KEYS, SEED, DriftSettings, _prediction_column, _require_reference,
+                                    binned_columns, comparable_features, drift_settings, sample_rows)
 from sightline.drift_reference import (DriftVsReference, _pct, calibrator_for, categorical_effect,  # noqa: F401
                                        column_distribution, drift_vs_reference, effect_sentence, feature_distribution,
                                        numeric_effect, run_evidently)
-from sightline.drift_timeline import DriftOverTime, drift_over_time, label_free_summary
+from sightline.drift_timeline import DriftOverTime, binary_arrays, drift_over_time, label_free_summary
 from sightline.sections import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 
 
@@ -140,9 +143,19 @@ def drift_section(audit: Audit) -> Section:
     from sightline.charts import drift as charts
 
     settings = drift_settings(audit)
-    vs = drift_vs_reference(audit, settings)
-    ot = drift_over_time(audit, settings.window, settings)
-    label_free = label_free_summary(audit, ot, vs.calibration)
+    # What both views share, computed once: every column binned on the reference (now-vs-reference
+    # PSI and PSI per window count the same bins), the reference-fitted calibrator, the score arrays.
+    ref = _require_reference(audit)
+    features, kinds, _ = comparable_features(audit)
+    pred_col = _prediction_column(audit)
+    if pred_col:
+        kinds[pred_col] = dw.feature_kind(ref[pred_col])
+    binned = binned_columns(audit, features + ([pred_col] if pred_col and pred_col not in features else []), kinds)
+    calibrator = calibrator_for(audit)
+    arrays = binary_arrays(audit, calibrator)
+    vs = drift_vs_reference(audit, settings, binned=binned, calibrator=calibrator)
+    ot = drift_over_time(audit, settings.window, settings, binned=binned, calibrator=calibrator, arrays=arrays)
+    label_free = label_free_summary(audit, ot, vs.calibration, calibrator=calibrator, arrays=arrays)
     verdict = drift_verdict(vs, ot, label_free)
     features = vs.features.drop(columns=["kind"])
     report = {

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sightline import drift_windows as dw
 from sightline.audit import Audit
+from sightline.drift_tests import CAT, NUM, TESTS
 from sightline.errors import MissingInputError, SpecError
 
 DEFAULT_SAMPLE_SIZE = 20_000   # rows per side evidently runs on (seeded random sample above it)
@@ -65,7 +66,7 @@ def drift_settings(audit: Audit) -> DriftSettings:
         col = str(col)
         if col not in known:
             close = difflib.get_close_matches(col, sorted(known), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"use a feature, the score or the target column"
+            hint = f"did you mean '{close[0]}'?" if close else "use a feature, the score or the target column"
             raise SpecError(f"'drift.columns.{col}': '{col}' is not a feature of this audit — {hint}")
         if not isinstance(cfg, Mapping):
             raise SpecError(f"'drift.columns.{col}' must be a mapping such as {{method: psi, threshold: 0.2}}")
@@ -99,10 +100,6 @@ def _check_methods(audit: Audit, method: str | None, columns: Mapping[str, Mappi
     wanted = {c: o["method"] for c, o in columns.items() if "method" in o}
     if (method is None and not wanted) or audit.reference is None:
         return
-    from evidently.legacy.calculations.stattests import registry
-    from evidently.legacy.core import ColumnType
-
-    known = sorted(getattr(registry, "_registered_stat_tests", {}))  # evidently keeps the list private
     ref = audit.reference
     kind_of = {c: dw.feature_kind(ref[c]) for c in set(audit.features) | set(wanted) if c in ref.columns}
     if audit.spec.columns.target in wanted and audit.spec.task != "regression":
@@ -110,15 +107,32 @@ def _check_methods(audit: Audit, method: str | None, columns: Mapping[str, Mappi
     checks = [(method, kind, "drift.method") for kind in sorted({kind_of[f] for f in audit.features if f in kind_of})
               if method is not None]
     checks += [(m, kind_of.get(c, dw.NUMERIC), f"drift.columns.{c}.method") for c, m in wanted.items()]
+    if all(name in TESTS for name, _, _ in checks):  # tests sightline.drift_tests knows: no evidently import (~8 s)
+        for name, kind, where in checks:
+            if _evidently_kind(kind) not in TESTS[name].kinds:
+                raise SpecError(_wrong_kind(where, name, kind))
+        return
+    from evidently.legacy.calculations.stattests import registry
+    from evidently.legacy.core import ColumnType
+
+    known = sorted(getattr(registry, "_registered_stat_tests", {}))  # evidently keeps the list private
     for name, kind, where in checks:
         try:
             registry.get_registered_stattest(name, ColumnType.Numerical if kind == dw.NUMERIC else ColumnType.Categorical)
         except registry.StatTestNotFoundError:
             raise SpecError(f"'{where}: {name}' is not a drift test evidently knows — use one of: {', '.join(known)}") from None
         except registry.StatTestInvalidFeatureTypeError:
-            raise SpecError(f"'{where}: {name}' does not apply to {kind} columns — e.g. "
-                            f"{'wasserstein, ks or psi' if kind == dw.NUMERIC else 'jensenshannon, chisquare or psi'}; "
-                            f"set a per-column method under drift.columns") from None
+            raise SpecError(_wrong_kind(where, name, kind)) from None
+
+
+def _evidently_kind(kind: str) -> str:
+    return NUM if kind == dw.NUMERIC else CAT
+
+
+def _wrong_kind(where: str, name: str, kind: str) -> str:
+    return (f"'{where}: {name}' does not apply to {kind} columns — e.g. "
+            f"{'wasserstein, ks or psi' if kind == dw.NUMERIC else 'jensenshannon, chisquare or psi'}; "
+            f"set a per-column method under drift.columns")
 
 
 # ------------------------------------------------------------------ inputs
@@ -150,6 +164,14 @@ def comparable_features(audit: Audit) -> tuple[list[str], dict[str, str], list[d
             features.append(f)
             kinds[f] = dw.feature_kind(ref[f], cur[f])
     return features, kinds, skipped
+
+
+def binned_columns(audit: Audit, columns, kinds: Mapping[str, str]) -> dict[str, dw.BinnedColumn]:
+    """Each of ``columns`` binned on the reference and applied to the primary version's log (see
+    :func:`sightline.drift_windows.bin_column`): the PSI of now vs reference and the PSI per
+    window both count these bins, so a section bins each column once."""
+    ref, cur = audit.reference, audit.primary
+    return {c: dw.bin_column(c, ref[c], cur[c], kinds.get(c) or dw.feature_kind(ref[c])) for c in columns}
 
 
 def sample_rows(frame: pd.DataFrame, n: int, seed: int = SEED) -> pd.DataFrame:

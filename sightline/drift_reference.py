@@ -1,7 +1,9 @@
 """Drift now vs reference: production (primary version) against the reference data set.
 
 Per feature, evidently 0.7's drift test (:func:`run_evidently`: its default test by column type
-and size, or the audit's ``drift.method`` / per-column overrides) on a bounded, seeded random
+and size, or the audit's ``drift.method`` / per-column overrides — computed by
+:mod:`sightline.drift_tests`, which reproduces evidently's tests without importing it, and by
+evidently's own Report for tests it does not reproduce) on a bounded, seeded random
 sample of each side, with a readable effect size (:func:`numeric_effect`,
 :func:`categorical_effect`) and PSI on *all* rows; overlay distributions
 (:func:`feature_distribution`, :func:`column_distribution`); and :func:`drift_vs_reference`,
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -21,7 +24,8 @@ import pandas as pd
 from sightline import drift_windows as dw
 from sightline.audit import Audit
 from sightline.drift_config import (SEED, DriftSettings, _labelled_reference, _prediction_column, _require_reference,
-                                    comparable_features, drift_settings, sample_rows)
+                                    binned_columns, comparable_features, drift_settings, sample_rows)
+from sightline.drift_tests import EVIDENTLY_CHECKED, RESULT_COLUMNS, NotReproduced, reproduce_run_evidently
 from sightline.errors import MissingInputError, SpecError
 from sightline.estimation import Calibrator, expected_calibration_error, fit_calibrator, reliability_table
 
@@ -50,8 +54,11 @@ def _evidently_frame(frame: pd.DataFrame, columns: list[str], kinds: dict[str, s
     return pd.DataFrame(out, index=range(len(frame)))
 
 
+ENGINES = ("auto", "sightline", "evidently")
+
+
 def run_evidently(reference: pd.DataFrame, current: pd.DataFrame, columns: list[str], kinds: dict[str, str],
-                  settings: DriftSettings, *, extra: list[str] = ()) -> tuple[pd.DataFrame, dict]:
+                  settings: DriftSettings, *, extra: list[str] = (), engine: str = "auto") -> tuple[pd.DataFrame, dict]:
     """evidently's DataDriftPreset metrics over ``columns`` (DriftedColumnsCount and a ValueDrift
     per column) plus a ValueDrift for each of ``extra``.
 
@@ -61,7 +68,30 @@ def run_evidently(reference: pd.DataFrame, current: pd.DataFrame, columns: list[
     give one), ``threshold``, ``drifted`` (evidently's own test outcome) — and the dataset result
     ``{"n_drifted", "share", "drifted"}`` from DriftedColumnsCount. Raises :class:`SpecError` for a
     method evidently does not know or that does not fit the column type.
+
+    ``engine``: ``"auto"`` computes the tests with :mod:`sightline.drift_tests` (evidently's
+    tests in numpy/scipy, tested equal to its Report) when every requested test is one it
+    reproduces — evidently's defaults, and wasserstein, jensenshannon, psi, ks, chisquare, z —
+    and runs evidently's Report otherwise; ``"evidently"`` always runs the Report;
+    ``"sightline"`` never does (raises :class:`sightline.drift_tests.NotReproduced` instead).
+    The rows' ``attrs["engine"]`` says which ran (``"sightline"`` or ``"evidently"``).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine != "evidently":
+        reproduced = reproduce_run_evidently(reference, current, columns, kinds, settings, extra)
+        if reproduced is not None:
+            return reproduced
+        if engine == "sightline":
+            raise NotReproduced("a requested drift test is not reproduced by sightline.drift_tests")
+    rows, dataset = _evidently_report(reference, current, columns, kinds, settings, extra)
+    rows.attrs["engine"] = "evidently"
+    return rows, dataset
+
+
+def _evidently_report(reference: pd.DataFrame, current: pd.DataFrame, columns, kinds, settings: DriftSettings,
+                      extra) -> tuple[pd.DataFrame, dict]:
+    """:func:`run_evidently` by evidently's own Report (imports evidently: ~8 s CPU)."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.legacy.calculations.stattests.registry import (StatTestInvalidFeatureTypeError,
                                                                    StatTestNotFoundError)
@@ -108,7 +138,7 @@ def run_evidently(reference: pd.DataFrame, current: pd.DataFrame, columns: list[
             score = float(m["value"])
             rows.append({"column": c, "method": label, "statistic": None if is_p else score,
                          "p_value": score if is_p else None, "threshold": float(cfg["threshold"]), "drifted": failed})
-    return pd.DataFrame(rows, columns=["column", "method", "statistic", "p_value", "threshold", "drifted"]), dataset
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS), dataset
 
 
 # ------------------------------------------------------------------ effect sizes
@@ -282,16 +312,20 @@ def calibrator_for(audit: Audit) -> Calibrator | None:
     return fit_calibrator(audit.y_true(ref), audit.y_score(ref), seed=SEED)
 
 
-def _column_row(column, kind, ev_row, ref_values, cur_values) -> dict:
+def _column_row(column, kind, ev_row, ref_values, cur_values, binned: dw.BinnedColumn | None = None) -> dict:
     return {"column": column, "method": ev_row.get("method"), "statistic": ev_row.get("statistic"),
             "p_value": ev_row.get("p_value"), "threshold": ev_row.get("threshold"), "drifted": bool(ev_row.get("drifted")),
-            "psi": dw.population_stability_index(ref_values, cur_values, kind=kind),
+            "psi": binned.psi() if binned is not None else dw.population_stability_index(ref_values, cur_values, kind=kind),
             "effect": effect_sentence(ref_values, cur_values, kind)}
 
 
-def drift_vs_reference(audit: Audit, settings: DriftSettings | None = None) -> DriftVsReference:
-    """Per-feature drift (evidently on bounded samples, PSI and effects on all rows), the dataset
-    verdict, prediction and label drift, and the reference calibration. See the module docstring."""
+def drift_vs_reference(audit: Audit, settings: DriftSettings | None = None, *,
+                       binned: Mapping[str, dw.BinnedColumn] | None = None,
+                       calibrator: Calibrator | None = None) -> DriftVsReference:
+    """Per-feature drift (evidently's tests on bounded samples, PSI and effects on all rows), the
+    dataset verdict, prediction and label drift, and the reference calibration. See the module
+    docstring. ``binned`` (from :func:`sightline.drift_config.binned_columns`) and ``calibrator``
+    (:func:`calibrator_for`) save recomputing what the caller already has."""
     ref = _require_reference(audit)
     settings = settings or drift_settings(audit)
     cur = audit.primary
@@ -301,13 +335,14 @@ def drift_vs_reference(audit: Audit, settings: DriftSettings | None = None) -> D
     if pred_col:
         kinds[pred_col] = dw.feature_kind(ref[pred_col])
         extra.append(pred_col)
+    binned = binned if binned is not None else binned_columns(audit, features + extra, kinds)
     ref_s, cur_s = sample_rows(ref, settings.sample_size, settings.seed), sample_rows(cur, settings.sample_size, settings.seed)
     ev, dataset = (run_evidently(ref_s, cur_s, features, kinds, settings, extra=extra) if features or extra
                    else (pd.DataFrame(columns=["column"]), {}))
     ev_rows = {r["column"]: r for r in ev.to_dict(orient="records")}
     rows = []
     for f in features:
-        row = _column_row(f, kinds[f], ev_rows.get(f, {}), ref[f], cur[f])
+        row = _column_row(f, kinds[f], ev_rows.get(f, {}), ref[f], cur[f], binned.get(f))
         rows.append({"feature": f, "kind": kinds[f], **{k: v for k, v in row.items() if k != "column"}})
     table = pd.DataFrame(rows, columns=["feature", "kind", "method", "statistic", "p_value", "threshold", "drifted", "psi", "effect"])
     n_drifted = int(table["drifted"].sum())
@@ -320,7 +355,8 @@ def drift_vs_reference(audit: Audit, settings: DriftSettings | None = None) -> D
         log.warning("evidently counted %s drifted columns, its per-column tests %s", dataset.get("n_drifted"), n_drifted)
     prediction = None
     if pred_col:
-        prediction = _column_row(pred_col, kinds[pred_col], ev_rows.get(pred_col, {}), ref[pred_col], cur[pred_col])
+        prediction = _column_row(pred_col, kinds[pred_col], ev_rows.get(pred_col, {}), ref[pred_col], cur[pred_col],
+                                 binned.get(pred_col))
         if kinds[pred_col] == dw.NUMERIC:
             rs, cs = dw.as_numbers(ref[pred_col]), dw.as_numbers(cur[pred_col])
             prediction |= {"reference_mean": float(np.nanmean(rs)), "current_mean": float(np.nanmean(cs))}
@@ -328,13 +364,15 @@ def drift_vs_reference(audit: Audit, settings: DriftSettings | None = None) -> D
             rp = audit.y_pred(ref) if (audit.spec.columns.prediction in ref.columns or audit.has_score) else None
             prediction |= {"reference_predicted_positive_rate": float(np.mean(rp)) if rp is not None else None,
                            "current_predicted_positive_rate": float(np.mean(audit.y_pred(cur)))}
-    label = _label_drift(audit, settings)
-    calibration, reliability = _reference_calibration(audit)
+    label, label_engine = _label_drift(audit, settings)
+    calibration, reliability = _reference_calibration(audit, calibrator)
     n_ref_s, n_cur_s = len(ref_s), len(cur_s)
+    engines = {e for e in (ev.attrs.get("engine") if features or extra else None, label_engine) if e}
     provenance = {
         "current_rows": int(len(cur)), "reference_rows": int(len(ref)), "model_version": audit.primary_version,
         "evidently": {"version": _evidently_version(), "metrics": "DriftedColumnsCount + ValueDrift per column "
                                                                       "(DataDriftPreset's metrics)",
+                      "implementation": _implementation_text(engines),
                       "current_sample": n_cur_s, "reference_sample": n_ref_s,
                       "sampled": bool(n_cur_s < len(cur) or n_ref_s < len(ref)), "sample_size": settings.sample_size,
                       "seed": settings.seed,
@@ -355,13 +393,29 @@ def _evidently_version() -> str:
     return version("evidently")
 
 
-def _label_drift(audit: Audit, settings: DriftSettings) -> dict | None:
-    """P(Y) of the labelled log rows vs the reference (evidently ValueDrift + PSI + class shares)."""
+def _implementation_text(engines: set) -> str:
+    """Which code computed the tests, for the provenance (``engines``: {"sightline", "evidently"})."""
+    ours = (f"sightline.drift_tests: evidently's own tests (default choice, binning, thresholds, decision) "
+            f"re-implemented in numpy/scipy, tested equal to evidently {EVIDENTLY_CHECKED}'s Report")
+    if engines == {"sightline"}:
+        return ours
+    if engines == {"evidently"}:
+        return "evidently's Report (a requested test is not one sightline.drift_tests reproduces)"
+    if engines:
+        return f"{ours}; evidently's Report for the label drift test"
+    return "no test ran"
+
+
+def _label_drift(audit: Audit, settings: DriftSettings) -> tuple[dict | None, str | None]:
+    """P(Y) of the labelled log rows vs the reference (evidently ValueDrift + PSI + class shares),
+    and the engine that ran the test (see :func:`run_evidently`)."""
     target = audit.spec.columns.target
     ref = _labelled_reference(audit)
-    cur = audit.labelled()
-    if not target or not len(ref) or not len(cur):
-        return None
+    if not target or not len(ref) or target not in audit.primary.columns:
+        return None, None
+    cur = audit.labelled(audit.primary[[target]])  # only the label is read: no copy of every column's labelled rows
+    if not len(cur):
+        return None, None
     kind = dw.NUMERIC if audit.spec.task == "regression" else dw.CATEGORICAL
     ref_s, cur_s = sample_rows(ref, settings.sample_size, settings.seed), sample_rows(cur, settings.sample_size, settings.seed)
     ev, _ = run_evidently(ref_s, cur_s, [], {target: kind}, settings, extra=[target])
@@ -370,12 +424,12 @@ def _label_drift(audit: Audit, settings: DriftSettings) -> dict | None:
     if audit.spec.task == "binary":
         row |= {"reference_positive_rate": float(audit.y_true(ref).mean()), "current_positive_rate": float(audit.y_true(cur).mean())}
         row["effect"] = f"positive rate moved from {_pct(row['reference_positive_rate'])} to {_pct(row['current_positive_rate'])}"
-    return row
+    return row, ev.attrs.get("engine")
 
 
-def _reference_calibration(audit: Audit) -> tuple[dict | None, pd.DataFrame]:
+def _reference_calibration(audit: Audit, calibrator: Calibrator | None = None) -> tuple[dict | None, pd.DataFrame]:
     """ECE and reliability of the reference's raw scores (what the label-free estimate leans on)."""
-    cal = calibrator_for(audit)
+    cal = calibrator if calibrator is not None else calibrator_for(audit)
     if cal is None:
         return None, pd.DataFrame()
     ref = _labelled_reference(audit)

@@ -11,6 +11,7 @@ label-free estimate over the rows still waiting for labels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,9 @@ class DriftOverTime:
 
 
 def _binary_arrays(audit: Audit, frame: pd.DataFrame, calibrator: Calibrator):
-    """(y_true with NaN for missing labels, y_pred, y_score, calibrated p) of ``frame``."""
+    """(y_true with NaN for missing labels, y_pred, y_score, calibrated p) of ``frame``, each a
+    float array with one value per row. Elementwise, so the arrays of a subset of rows are these
+    arrays masked."""
     target = audit.spec.columns.target
     has = frame[target].notna().to_numpy() if target and target in frame.columns else np.zeros(len(frame), bool)
     y = np.where(has, audit.y_true(frame), np.nan) if has.any() else np.full(len(frame), np.nan)
@@ -52,7 +55,16 @@ def _binary_arrays(audit: Audit, frame: pd.DataFrame, calibrator: Calibrator):
     return y, audit.y_pred(frame).astype(float), s, calibrator(s)
 
 
-def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSettings | None = None) -> DriftOverTime:
+def binary_arrays(audit: Audit, calibrator: Calibrator | None) -> tuple | None:
+    """:func:`_binary_arrays` of the primary version's log (None unless binary with a calibrator)."""
+    if audit.spec.task != "binary" or calibrator is None:
+        return None
+    return _binary_arrays(audit, audit.primary, calibrator)
+
+
+def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSettings | None = None, *,
+                    binned: Mapping[str, dw.BinnedColumn] | None = None, calibrator: Calibrator | None = None,
+                    arrays: tuple | None = None) -> DriftOverTime:
     """Everything per time window of the primary version's log (all rows, no sampling).
 
     ``windows`` columns: ``window`` (start date), ``rows``, ``labelled``, ``coverage``; binary
@@ -62,6 +74,10 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
     positive rate), ``label_psi``, ``label_p_value``, ``label_shift`` (flag), ``below_estimate``
     (realised accuracy under the estimate's 95% range: P(Y | score) changed); every audit adds
     ``score_psi``, ``features_drifted`` and ``top_feature``/``top_psi``.
+
+    ``binned`` (columns already binned by :func:`sightline.drift_config.binned_columns`),
+    ``calibrator`` (:func:`calibrator_for`) and ``arrays`` (:func:`binary_arrays` with that
+    calibrator) save recomputing what the caller already has.
     """
     ref = _require_reference(audit)
     settings = settings or drift_settings(audit)
@@ -77,17 +93,19 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
     judged = rows_w >= MIN_WINDOW_ROWS
     pred_col = _prediction_column(audit)
 
-    # -- PSI and chi-square per (feature, window): one bincount per feature
-    binnings, cur_codes, ref_codes, psi_frames = {}, {}, {}, []
+    # -- PSI and chi-square per (feature, window): each column binned once, one bincount per column
+    binnings, cur_codes, ref_codes, window_counts, psi_frames = {}, {}, {}, {}, []
     columns = [(f, "feature") for f in features] + ([(pred_col, "prediction")] if pred_col else [])
+    binned = dict(binned or {})
     for col, role in columns:
-        kind = kinds.get(col) or dw.feature_kind(ref[col])
-        b = dw.fit_binning(col, ref[col], kind)
-        binnings[col], cur_codes[col], ref_codes[col] = b, b.codes(cur[col]), b.codes(ref[col])
+        if col not in binned:
+            binned[col] = dw.bin_column(col, ref[col], cur[col], kinds.get(col) or dw.feature_kind(ref[col]))
+        b = binned[col].binning
+        binnings[col], cur_codes[col], ref_codes[col] = b, binned[col].current_codes, binned[col].reference_codes
         if not n_w:
             continue
-        rc = np.bincount(ref_codes[col], minlength=b.n_bins)
-        cc = dw.counts_by_window(cur_codes[col], win, n_w, b.n_bins)
+        rc = binned[col].reference_counts()
+        cc = window_counts[col] = dw.counts_by_window(cur_codes[col], win, n_w, b.n_bins)
         psi_frames.append(pd.DataFrame({"window": starts, "feature": col, "role": role, "rows": rows_w,
                                         "psi": dw.psi_from_counts(rc, cc), "p_value": dw.chi2_pvalue_from_counts(rc, cc)}))
     psi = pd.concat(psi_frames, ignore_index=True) if psi_frames else pd.DataFrame(
@@ -99,11 +117,15 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
     # -- missing values per window
     missing_frames = []
     for f in features:
-        m = cur[f].isna().to_numpy()
-        if n_w:
-            missing_frames.append(pd.DataFrame({"window": starts, "feature": f,
-                                                "missing_rate": dw.sums_by_window(m.astype(float), win, n_w) / np.maximum(rows_w, 1),
-                                                "reference_missing_rate": float(ref[f].isna().mean())}))
+        if not n_w:
+            continue
+        if _missing_is_last_bin(cur[f], binnings[f]):  # the counts are already there: the last bin's
+            n_missing = window_counts[f][:, binnings[f].missing_bin].astype(float)
+        else:
+            n_missing = dw.sums_by_window(cur[f].isna().to_numpy().astype(float), win, n_w)
+        missing_frames.append(pd.DataFrame({"window": starts, "feature": f,
+                                            "missing_rate": n_missing / np.maximum(rows_w, 1),
+                                            "reference_missing_rate": float(ref[f].isna().mean())}))
     missing = pd.concat(missing_frames, ignore_index=True) if missing_frames else pd.DataFrame(
         columns=["window", "feature", "missing_rate", "reference_missing_rate"])
 
@@ -116,10 +138,10 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
                         "psi_threshold": settings.psi_threshold, "alpha": ALPHA, "min_window_rows": MIN_WINDOW_ROWS,
                         "window_flag_rule": (f"PSI ≥ {settings.psi_threshold:g} and chi-square p < {ALPHA:g}/{n_tests} "
                                              f"(Bonferroni over all feature × window tests) and ≥ {MIN_WINDOW_ROWS} rows")}
-    calibrator = calibrator_for(audit)
+    calibrator = calibrator if calibrator is not None else calibrator_for(audit)
     target = audit.spec.columns.target
     if n_w and audit.spec.task == "binary" and calibrator is not None:
-        y, pred, s, p = _binary_arrays(audit, cur, calibrator)
+        y, pred, s, p = arrays if arrays is not None else _binary_arrays(audit, cur, calibrator)
         perf = performance_by_window(y, pred, s, p, win, n_w)
         windows = pd.concat([windows, perf.drop(columns="rows")], axis=1)
         windows["outcome_gap"] = windows["positive_rate"] - windows["expected_positive_rate_labelled"]
@@ -182,6 +204,16 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
     return DriftOverTime(window, windows, psi, missing, changes, unseen, schema, score_outcome, segments, provenance)
 
 
+def _missing_is_last_bin(values: pd.Series, binning: dw.Binning) -> bool:
+    """Whether ``binning`` puts exactly the missing values (``isna``) of ``values`` in its last bin.
+
+    True for categorical bins and for numbers held in a numeric column; not for a numeric
+    feature logged as text, whose unparseable values are binned as missing too."""
+    if binning.kind == dw.CATEGORICAL:
+        return True
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
 def _windows_of(audit: Audit, frame: pd.DataFrame, window: str, starts: pd.DatetimeIndex) -> np.ndarray:
     """Window index of each row of ``frame`` against known window starts (-1 outside them)."""
     ts = audit.timestamps(frame)
@@ -222,25 +254,29 @@ def _add_label_shift(audit: Audit, windows: pd.DataFrame, win: np.ndarray, n_w: 
 
 
 # ------------------------------------------------------------------ label-free summary
-def label_free_summary(audit: Audit, over_time: DriftOverTime, calibration: dict | None) -> dict | None:
-    """The estimate over the rows still waiting for labels, and estimated vs realised per window."""
+def label_free_summary(audit: Audit, over_time: DriftOverTime, calibration: dict | None, *,
+                       calibrator: Calibrator | None = None, arrays: tuple | None = None) -> dict | None:
+    """The estimate over the rows still waiting for labels, and estimated vs realised per window.
+
+    ``calibrator`` and ``arrays`` as for :func:`drift_over_time`."""
     if audit.spec.task != "binary" or calibration is None:
         return None
-    cal = calibrator_for(audit)
+    cal = calibrator if calibrator is not None else calibrator_for(audit)
     cur = audit.primary
     target = audit.spec.columns.target
-    waiting = cur[cur[target].isna()] if target and target in cur.columns else cur
+    has_target = bool(target) and target in cur.columns
+    # The subsets' arrays are the log's arrays masked (elementwise; no copies of every column).
+    y, pred, s, p = arrays if arrays is not None else _binary_arrays(audit, cur, cal)
+    labelled = cur[target].notna().to_numpy() if has_target else np.zeros(len(cur), dtype=bool)
+    waiting = ~labelled if has_target else np.ones(len(cur), dtype=bool)
     out = {"assumption": ("scores are calibrated: after recalibration on the reference, a score of 0.7 comes true "
                           "70% of the time in production too — concept drift or label shift break this"),
-           "calibration": calibration, "unlabelled_rows": int(len(waiting))}
-    if len(waiting):
-        y, pred, s, p = _binary_arrays(audit, waiting, cal)
-        out["estimate_unlabelled"] = estimate_performance(p, pred, s)
-    lab = audit.labelled()
-    if len(lab):
-        out["realised_labelled"] = realised_performance(audit.y_true(lab), audit.y_pred(lab), audit.y_score(lab))
-        _, pred_l, s_l, p_l = _binary_arrays(audit, lab, cal)
-        out["estimate_labelled"] = estimate_performance(p_l, pred_l, s_l)
+           "calibration": calibration, "unlabelled_rows": int(waiting.sum())}
+    if waiting.any():
+        out["estimate_unlabelled"] = estimate_performance(p[waiting], pred[waiting], s[waiting])
+    if labelled.any():
+        out["realised_labelled"] = realised_performance(y[labelled].astype(int), pred[labelled].astype(int), s[labelled])
+        out["estimate_labelled"] = estimate_performance(p[labelled], pred[labelled], s[labelled])
     ref_l = _labelled_reference(audit)
     if len(ref_l):
         out["reference"] = realised_performance(audit.y_true(ref_l), audit.y_pred(ref_l), audit.y_score(ref_l))

@@ -148,6 +148,33 @@ def fit_binning(feature: str, reference: pd.Series, kind: str | None = None, n_b
     return Binning(feature, CATEGORICAL, tuple(labels), categories=categories, category_bins=category_bins)
 
 
+@dataclass(frozen=True)
+class BinnedColumn:
+    """One column binned once for every drift view: its :class:`Binning` (fitted on the
+    reference) and the bin index of each reference and current row (int64)."""
+
+    binning: Binning
+    reference_codes: np.ndarray
+    current_codes: np.ndarray
+
+    def reference_counts(self) -> np.ndarray:
+        return np.bincount(self.reference_codes, minlength=self.binning.n_bins)
+
+    def current_counts(self) -> np.ndarray:
+        return np.bincount(self.current_codes, minlength=self.binning.n_bins)
+
+    def psi(self, eps: float = PSI_EPS) -> float:
+        """PSI of all current rows against the reference (= :func:`population_stability_index`)."""
+        return psi_from_counts(self.reference_counts(), self.current_counts(), eps)
+
+
+def bin_column(feature: str, reference: pd.Series, current: pd.Series, kind: str | None = None,
+               n_bins: int = N_BINS) -> BinnedColumn:
+    """:func:`fit_binning` on ``reference``, applied to both sides."""
+    b = fit_binning(feature, reference, kind, n_bins)
+    return BinnedColumn(b, b.codes(reference), b.codes(current))
+
+
 def psi_from_counts(reference_counts, current_counts, eps: float = PSI_EPS) -> np.ndarray:
     """PSI between reference bin counts and current bin counts, vectorised.
 
@@ -246,9 +273,16 @@ def window_codes(ts: pd.Series | None, window: str) -> tuple[np.ndarray, pd.Date
         return np.full(0, -1, dtype=np.int64), pd.DatetimeIndex([])
     starts = window_starts(ts, window)
     valid = ~np.isnat(starts)
-    uniq, inv = np.unique(starts[valid], return_inverse=True)
+    days = starts[valid].astype(np.int64)  # day numbers: a short range, so count instead of sorting
     codes = np.full(len(starts), -1, dtype=np.int64)
-    codes[valid] = inv
+    if len(days) and int(days.max()) - int(days.min()) < 10_000_000:
+        offset = days - days.min()
+        present = np.bincount(offset) > 0
+        rank = np.cumsum(present) - 1                      # window index of each present day
+        codes[valid] = rank[offset]
+        uniq = (np.flatnonzero(present) + days.min()).astype("datetime64[D]")
+    else:
+        uniq, codes[valid] = np.unique(starts[valid], return_inverse=True)
     return codes, pd.DatetimeIndex(uniq.astype("datetime64[ns]"))
 
 
@@ -282,13 +316,18 @@ def flagged_windows_text(starts, flags, window: str) -> str:
 
 def counts_by_window(codes: np.ndarray, windows: np.ndarray, n_windows: int, n_bins: int) -> np.ndarray:
     """Counts per (window, bin) of rows with a window (code >= 0): shape (n_windows, n_bins)."""
-    keep = windows >= 0
-    flat = windows[keep] * n_bins + codes[keep]
+    if len(windows) and windows.min() >= 0:  # every row has a window: no masked copies of 1M-row arrays
+        flat = windows * n_bins + codes
+    else:
+        keep = windows >= 0
+        flat = windows[keep] * n_bins + codes[keep]
     return np.bincount(flat, minlength=n_windows * n_bins).reshape(n_windows, n_bins)
 
 
 def sums_by_window(values: np.ndarray, windows: np.ndarray, n_windows: int) -> np.ndarray:
     """Sum of ``values`` per window (rows without a window are left out)."""
+    if len(windows) and windows.min() >= 0:
+        return np.bincount(windows, weights=values, minlength=n_windows)
     keep = windows >= 0
     return np.bincount(windows[keep], weights=values[keep], minlength=n_windows)
 

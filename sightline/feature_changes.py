@@ -82,24 +82,50 @@ def scale_ratio(reference_quantiles: np.ndarray, current_quantiles: np.ndarray) 
     return float(np.median(ratios))
 
 
-def _window_reduce(ufunc, values: np.ndarray, order: np.ndarray, bounds: np.ndarray, empty) -> np.ndarray:
-    """``ufunc`` (np.minimum / np.maximum) over each window's rows; ``empty`` for windows without rows."""
+def _window_reduce(ufunc, values: np.ndarray, order: np.ndarray | None, bounds: np.ndarray, empty) -> np.ndarray:
+    """``ufunc`` (np.minimum / np.maximum) over each window's rows; ``empty`` for windows without rows.
+
+    ``order`` sorts the rows by window (None: they already are, as a log in time order is)."""
     n_w = len(bounds) - 1
     out = np.full(n_w, empty, dtype=values.dtype if np.issubdtype(values.dtype, np.number) else float)
-    sorted_values = values[order]
+    sorted_values = values if order is None else values[order]
     has = bounds[1:] > bounds[:-1]
     if has.any():
         out[has] = ufunc.reduceat(sorted_values, bounds[:-1][has])
     return out
 
 
+def _is_sorted(values: np.ndarray) -> bool:
+    return len(values) < 2 or not bool((values[1:] < values[:-1]).any())
+
+
 def _windowed_quantiles(x: np.ndarray, windows: np.ndarray, n_windows: int) -> np.ndarray:
-    """Quantiles (:data:`QUANTILES`) of ``x`` per window: shape (n_windows, len(QUANTILES)); NaN when empty."""
+    """Quantiles (:data:`QUANTILES`) of ``x`` per window: shape (n_windows, len(QUANTILES)); NaN when empty.
+
+    The numbers of ``Series.groupby(windows).quantile(QUANTILES)`` (pandas' linear interpolation:
+    with h = q·(n − 1), i = ⌊h⌋, value = v[i] + (v[i+1] − v[i])·(h − i) over the sorted window),
+    to the last bit, from a partial sort of each window instead of pandas' full one.
+    """
+    out = np.full((n_windows, len(QUANTILES)), np.nan)
     keep = (windows >= 0) & ~np.isnan(x)
-    if not keep.any():
-        return np.full((n_windows, len(QUANTILES)), np.nan)
-    q = pd.Series(x[keep]).groupby(windows[keep]).quantile(list(QUANTILES)).unstack()
-    return q.reindex(range(n_windows)).to_numpy(dtype=float)
+    w, v = windows[keep], x[keep]
+    if not _is_sorted(w):
+        order = np.argsort(w, kind="stable")
+        w, v = w[order], v[order]
+    bounds = np.searchsorted(w, np.arange(n_windows + 1))
+    qs = np.asarray(QUANTILES, dtype=float)
+    for k in range(n_windows):
+        a, b = bounds[k], bounds[k + 1]
+        if b == a:
+            continue
+        h = qs * (b - a - 1)
+        i = h.astype(np.int64)
+        frac = h % 1
+        j = np.minimum(i + 1, b - a - 1)
+        part = np.partition(v[a:b], np.unique(np.concatenate([i, j])))  # only the ranks needed are placed
+        lo, hi = part[i], part[j]
+        out[k] = np.where(frac == 0, lo, lo + (hi - lo) * frac)
+    return out
 
 
 def _finding(feature, change, first, last, n, starts, window, rows, message, **extra) -> dict:
@@ -126,10 +152,17 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
     else:
         whole = False
     n_w = len(starts)
-    rows_per_window = np.bincount(windows[windows >= 0], minlength=n_w)
+    in_window = windows >= 0
+    every_row = bool(in_window.all())
+
+    def per_window(flags: np.ndarray) -> np.ndarray:
+        """How many rows per window have ``flags`` set (float, as the rates below divide it)."""
+        return np.bincount(windows[flags if every_row else flags & in_window], minlength=n_w).astype(float)
+
+    rows_per_window = np.bincount(windows if every_row else windows[in_window], minlength=n_w)
     judged = rows_per_window >= MIN_WINDOW_ROWS
-    order = np.argsort(windows, kind="stable")                        # one sort serves every feature's
-    bounds = np.searchsorted(windows[order], np.arange(n_w + 1))      # per-window min / max
+    order = None if _is_sorted(windows) else np.argsort(windows, kind="stable")  # one sort serves every
+    bounds = np.searchsorted(windows if order is None else windows[order], np.arange(n_w + 1))  # feature's min / max
     when = (lambda a, b, n: "in the prediction log") if whole else (lambda a, b, n: "in " + window_span(starts[a], starts[b], window, n))
     out: list[dict] = []
     for f in features:
@@ -139,7 +172,8 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
         kind = kinds.get(f, CATEGORICAL)
         ref_missing = float(ref.isna().mean()) if len(ref) else 0.0
         missing = cur.isna().to_numpy()
-        miss_rate = np.bincount(windows[windows >= 0], weights=missing[windows >= 0].astype(float), minlength=n_w) / np.maximum(rows_per_window, 1)
+        n_missing = per_window(missing)
+        miss_rate = n_missing / np.maximum(rows_per_window, 1)
         # -- empty, or many more missing values than the reference
         empty = judged & (miss_rate >= 1.0) & (ref_missing < 0.5)
         for a, b in runs(empty):
@@ -153,10 +187,10 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
                                 f"'{f}' was missing for up to {peak:.0%} of rows {when(a, b, b - a + 1)} "
                                 f"(reference: {ref_missing:.0%})"))
         # -- type change: the reference holds numbers, the log holds text (or the reverse)
+        x = as_numbers(cur) if kind == NUMERIC else None
         if kind == NUMERIC and not pd.api.types.is_numeric_dtype(cur):
-            as_num = as_numbers(cur)
-            text = cur.notna().to_numpy() & np.isnan(as_num)
-            text_rate = np.bincount(windows[windows >= 0], weights=text[windows >= 0].astype(float), minlength=n_w) / np.maximum(rows_per_window, 1)
+            text = ~missing & np.isnan(x)
+            text_rate = per_window(text) / np.maximum(rows_per_window, 1)
             examples = ", ".join(repr(v) for v in cur[text].drop_duplicates().head(2).tolist())
             for a, b in runs(judged & (text_rate > 0)):
                 out.append(_finding(f, "type_change", a, b, b - a + 1, starts, window, rows_per_window[a:b + 1].sum(),
@@ -169,12 +203,12 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
                                 f"— check the encoding upstream"))
         # -- constant: one distinct value in a window although the reference varies
         if kind == NUMERIC:
-            x = as_numbers(cur)
             valid = ~np.isnan(x)
             lo = _window_reduce(np.minimum, np.where(valid, x, np.inf), order, bounds, np.inf)
             hi = _window_reduce(np.maximum, np.where(valid, x, -np.inf), order, bounds, -np.inf)
-            ref_varies = as_numbers(ref)[~np.isnan(as_numbers(ref))]
-            ref_varies = len(ref_varies) > 0 and ref_varies.min() != ref_varies.max()
+            rx = as_numbers(ref)
+            rx = rx[~np.isnan(rx)]
+            ref_varies = len(rx) > 0 and rx.min() != rx.max()
             value_of = lo
         else:
             if isinstance(cur.dtype, pd.CategoricalDtype):
@@ -187,7 +221,7 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
             hi = _window_reduce(np.maximum, np.where(valid, codes, -1), order, bounds, -1)
             ref_varies = as_categories(ref).nunique(dropna=True) > 1
             value_of = lo
-        filled = rows_per_window - np.bincount(windows[windows >= 0], weights=missing[windows >= 0].astype(float), minlength=n_w)
+        filled = rows_per_window - n_missing
         constant = judged & (filled >= MIN_WINDOW_ROWS) & (lo == hi) & bool(ref_varies)
         for a, b in runs(constant):
             v = value_of[a]
@@ -197,12 +231,10 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
                                 f"a default value or a stuck upstream source?"))
         # -- unit / scale change
         if kind == NUMERIC:
-            rx = as_numbers(ref)
-            rx = rx[~np.isnan(rx)]
             if len(rx) == 0:
                 continue
             ref_q = np.quantile(rx, QUANTILES)
-            cur_q = _windowed_quantiles(as_numbers(cur), windows, n_w)
+            cur_q = _windowed_quantiles(x, windows, n_w)
             ratio = np.array([scale_ratio(ref_q, cur_q[w]) if judged[w] else np.nan for w in range(n_w)])
             jumped = np.isfinite(ratio) & ((ratio >= MIN_SCALE_JUMP) | (ratio <= 1 / MIN_SCALE_JUMP))
             for a, b in runs(jumped):
@@ -222,7 +254,7 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
                            f"check for a unit or pipeline change")
                     out.append(_finding(f, "scale_change", a, b, b - a + 1, starts, window, rows_per_window[a:b + 1].sum(),
                                         msg, factor=factor, measured_factor=factor))
-            out += _partial_unit_changes(f, rx, ref_q, as_numbers(cur), windows, starts, window, judged & ~jumped,
+            out += _partial_unit_changes(f, rx, ref_q, x, windows, starts, window, judged & ~jumped,
                                          rows_per_window, when)
     cols = ["feature", "change", "from", "to", "windows", "rows", "message", "factor", "measured_factor"]
     frame = pd.DataFrame(out, columns=cols)
@@ -285,6 +317,8 @@ def unseen_categories(reference: pd.DataFrame, current: pd.DataFrame, features, 
             codes, uniques = pd.factorize(col)
         names = np.asarray([str(u) for u in uniques], dtype=object)
         unknown = np.append(known.get_indexer(names) < 0, False)   # missing (-1) is never "new"
+        if not unknown.any():
+            continue
         new = unknown[codes]
         if not new.any():
             continue
@@ -314,7 +348,8 @@ def label_schema_changes(reference: pd.DataFrame, current: pd.DataFrame, *, targ
     cols = ["column", "role", "class", "rows", "first_window"]
     if task == "regression" or not target or target not in reference.columns:
         return pd.DataFrame(columns=cols)
-    known = pd.Index(as_categories(reference[target]).dropna().astype(str).str.strip().unique())
+    labels = pd.Series(pd.unique(as_categories(reference[target]).dropna()), dtype=object)  # strip each distinct
+    known = pd.Index(labels.astype(str).str.strip().unique())                                 # label once
     if len(known) == 0:
         return pd.DataFrame(columns=cols)
     out = []
