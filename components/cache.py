@@ -60,6 +60,14 @@ def section(area: str, audit: Audit) -> Section:
     return _section(area, audit.fingerprint, audit)
 
 
+def sections(audit: Audit, areas) -> dict[str, Section]:
+    """:func:`section` of every area in ``areas``; the ones not cached yet are computed a few at a
+    time in threads (:func:`sightline.report.compute_sections`), so a cold Overview uses every core."""
+    from sightline.report import compute_sections, default_workers
+
+    return compute_sections(audit, list(areas), lambda area: section(area, audit), default_workers())
+
+
 # --- operations and model versions (issue #6, part B) ---------------------------------
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _operations(fingerprint: str, window: str, factor: float, min_requests: int, _audit: Audit):
@@ -175,7 +183,11 @@ def _drift_over_time(fingerprint: str, window: str, psi_threshold: float, _audit
 
 
 def drift_over_time(audit: Audit, *, window: str, psi_threshold: float):
-    """:class:`sightline.drift.DriftOverTime` for the chosen window and PSI threshold (cached)."""
+    """:class:`sightline.drift.DriftOverTime` for the chosen window and PSI threshold (cached);
+    the drift section's own result when the settings are the audit's (no second computation)."""
+    results = section("drift", audit).results
+    if results.get("over_time_settings") == (window, float(psi_threshold)):
+        return results["over_time"]
     return _drift_over_time(audit.fingerprint, window, float(psi_threshold), audit)
 
 
@@ -258,7 +270,7 @@ def explain_result(audit: Audit, progress=None):
 def _card_report(fingerprint: str, _audit: Audit):
     from sightline.report import AREAS, Report
 
-    return Report(audit=_audit, sections={area: section(area, _audit) for area in AREAS}, whole_log=whole_log(_audit))
+    return Report(audit=_audit, sections=sections(_audit, AREAS), whole_log=whole_log(_audit))
 
 
 def card_report(audit: Audit):

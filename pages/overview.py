@@ -20,11 +20,8 @@ st.caption(f"Task: **{summary.task}**" + (f" · positive label **{audit.spec.pos
            + f" · audit fingerprint `{audit.fingerprint}`")
 
 st.subheader("Health summary")
-sections = {}
-with st.status("Computing the health summary…", expanded=False) as status:
-    for area in AREAS:
-        status.update(label=f"Computing {AREA_TITLES[area].lower()}…")
-        sections[area] = cache.section(area, audit)
+with st.status(f"Computing the health summary ({len(AREAS)} areas, a few at a time)…", expanded=False) as status:
+    sections = cache.sections(audit, AREAS)
     status.update(label="Health summary computed", state="complete")
 st.caption("One verdict per area; open the area's page for the numbers behind it.")
 items = list(sections.items())

@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", required=True, help="output folder (created if missing)")
     rep.add_argument("--fail-on", default="", help="comma-separated gate areas that make the exit status 1 when they fail: performance,calibration,fairness,drift,operations")
     rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    rep.add_argument("--workers", type=int, default=0,
+                     help="areas computed at the same time (threads; default: the number of cores, at most 4)")
     val = sub.add_parser("validate", help="check the audit file and its data; print every finding")
     val.add_argument("audit", help="path to audit.yaml")
     return parser
@@ -59,14 +61,16 @@ def _validate(args) -> int:
 
 def _report(args) -> int:
     from sightline.audit import load_audit
-    from sightline.report import build_report, report_json
+    from sightline.report import build_report, default_workers, report_json
     from sightline.spec import load_spec
 
     spec = load_spec(args.audit)
     audit = load_audit(spec)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report = build_report(audit, progress=None if args.quiet else (lambda area: print(f"computing {area} …", flush=True)))
+    workers = args.workers or default_workers()
+    report = build_report(audit, progress=None if args.quiet else (lambda area: print(f"computing {area} …", flush=True)),
+                          workers=workers)
     (out / "report.json").write_text(report_json(report), encoding="utf-8")
     written = ["report.json"]
     try:

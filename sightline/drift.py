@@ -202,4 +202,5 @@ def drift_section(audit: Audit) -> Section:
                   "label_free": {"method": "confidence-based estimation (CBPE-style) from calibrated scores",
                                  "calibration": (vs.calibration or {}).get("note")} if vs.calibration else None}
     return Section(area="drift", verdict=verdict, report=report, metrics=metrics, charts=tuple(chart_list),
-                   provenance=provenance, tables=tables)
+                   provenance=provenance, tables=tables,
+                   results={"over_time": ot, "over_time_settings": (settings.window, float(settings.psi_threshold))})

@@ -180,8 +180,14 @@ def estimate_performance(p, y_pred, y_score=None) -> dict[str, float]:
 
 
 def realised_performance(y_true, y_pred, y_score) -> dict[str, float]:
-    """Accuracy, precision, recall, F1, ROC AUC and positive rate from labels (scikit-learn)."""
-    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+    """Accuracy, precision, recall, F1, ROC AUC and positive rate from 0/1 labels and predictions.
+
+    The four threshold metrics come from the confusion counts (scikit-learn's definitions with
+    ``zero_division=nan``; tests check them equal to scikit-learn's functions), which on a million
+    rows is ~10× faster than four scikit-learn calls that each re-validate the labels; ROC AUC is
+    scikit-learn's ``roc_auc_score`` over the rows with a score.
+    """
+    from sklearn.metrics import roc_auc_score
 
     y = np.asarray(y_true, dtype=int)
     pred = np.asarray(y_pred, dtype=int)
@@ -189,14 +195,16 @@ def realised_performance(y_true, y_pred, y_score) -> dict[str, float]:
     n = len(y)
     if n == 0:
         return {k: float("nan") for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "positive_rate")} | {"n": 0}
-    both = len(np.unique(y)) == 2
+    tn, fp, fn, tp = np.bincount(2 * (y == 1) + (pred == 1), minlength=4).astype(float)
     ok = ~np.isnan(s)
+    labels_scored = y[ok]
+    both_scored = labels_scored.size and 0 < labels_scored.sum() < labels_scored.size
     return {
-        "accuracy": float(accuracy_score(y, pred)),
-        "precision": float(precision_score(y, pred, zero_division=np.nan)),
-        "recall": float(recall_score(y, pred, zero_division=np.nan)),
-        "f1": float(f1_score(y, pred, zero_division=np.nan)),
-        "roc_auc": float(roc_auc_score(y[ok], s[ok])) if both and len(np.unique(y[ok])) == 2 else float("nan"),
+        "accuracy": float((tp + tn) / n),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "roc_auc": float(roc_auc_score(labels_scored, s[ok])) if both_scored else float("nan"),
         "positive_rate": float(y.mean()), "n": int(n),
     }
 

@@ -67,6 +67,9 @@ class Section:
     charts: tuple[Chart, ...] = ()
     provenance: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
+    # The area's own result objects, for a page that shows more than the card (never serialised):
+    # the page reuses them instead of computing the same thing again.
+    results: dict = field(default_factory=dict)
 
 
 def unavailable_section(area: str, reason: str, status: str = UNAVAILABLE) -> Section:

@@ -144,3 +144,24 @@ def test_the_user_files_are_never_modified(small_audit):
     before = {p.name: file_sha256(p) for p in folder.iterdir()}
     run_cli("validate", path)
     assert {p.name: file_sha256(p) for p in folder.iterdir() if p.name in before} == before
+
+
+def _without_timings(doc):
+    """The report minus what legitimately differs between two runs (clock readings)."""
+    if isinstance(doc, dict):
+        return {k: _without_timings(v) for k, v in doc.items()
+                if k not in ("generated_at", "seconds", "rows_per_second") and not k.endswith("_seconds")}
+    if isinstance(doc, list):
+        return [_without_timings(v) for v in doc]
+    return doc
+
+
+def test_areas_computed_in_parallel_equal_areas_computed_one_by_one(sample_report, sample_audit):
+    """The CLI computes areas in threads (one per core); the numbers are those of a sequential run."""
+    from sightline.report import build_report, report_json
+
+    result, out = sample_report
+    assert result.returncode == 0, result.stderr
+    parallel = json.loads((out / "report.json").read_text())
+    sequential = json.loads(report_json(build_report(sample_audit, workers=1)))
+    assert _without_timings(parallel) == _without_timings(sequential)

@@ -95,6 +95,25 @@ def test_realised_performance_matches_scikit_learn():
     assert got["accuracy"] == pytest.approx(accuracy_score(y, pred))
     assert got["f1"] == pytest.approx(f1_score(y, pred))
     assert got["roc_auc"] == pytest.approx(roc_auc_score(y, p))
+    assert got["precision"] == pytest.approx(precision_score(y, pred))
+    assert got["recall"] == pytest.approx(recall_score(y, pred))
+    assert got["positive_rate"] == pytest.approx(y.mean())
+
+
+@pytest.mark.parametrize("y, pred", [
+    ([0, 0, 0, 0], [0, 0, 0, 0]),   # no positives at all: precision, recall, F1 undefined
+    ([1, 1, 0, 0], [0, 0, 0, 0]),   # nothing predicted positive: precision undefined
+    ([0, 0, 0, 0], [1, 0, 1, 0]),   # no true positives to recall
+    ([1, 0, 1, 1], [1, 0, 0, 1]),
+])
+def test_realised_performance_matches_scikit_learn_at_the_edges(y, pred):
+    y, pred = np.array(y), np.array(pred)
+    got = realised_performance(y, pred, np.linspace(0.1, 0.9, len(y)))
+    for name, func in (("precision", precision_score), ("recall", recall_score), ("f1", f1_score)):
+        expected = func(y, pred, zero_division=np.nan)
+        assert (np.isnan(got[name]) and np.isnan(expected)) or got[name] == pytest.approx(expected), name
+    assert got["accuracy"] == pytest.approx(accuracy_score(y, pred))
+    assert np.isnan(got["roc_auc"]) == (len(np.unique(y)) < 2)
 
 
 def test_performance_by_window_matches_scikit_learn_per_window():
