@@ -77,12 +77,14 @@ def headline_metrics(report: dict) -> None:
 def sample_note(prov: dict) -> str:
     """How evidently's rows were chosen, in one sentence."""
     ev = prov["evidently"]
+    how = ("computed by Sightline's numpy/scipy copy of them, tested equal to evidently's own Report"
+           if str(ev.get("implementation", "")).startswith("sightline") else "run by evidently's Report")
     if ev["sampled"]:
-        return (f"evidently's tests ran on a seeded random sample of {ev['current_sample']:,} of {prov['current_rows']:,} "
-                f"production rows and {ev['reference_sample']:,} of {prov['reference_rows']:,} reference rows "
-                f"(drift.sample_size = {ev['sample_size']:,}, seed {ev['seed']}); PSI and effects use every row")
-    return (f"evidently's tests ran on all {prov['current_rows']:,} production rows of {prov.get('model_version') or 'the model'} "
-            f"and all {prov['reference_rows']:,} reference rows (evidently {ev['version']})")
+        return (f"evidently {ev['version']}'s tests ({how}) ran on a seeded random sample of {ev['current_sample']:,} of "
+                f"{prov['current_rows']:,} production rows and {ev['reference_sample']:,} of {prov['reference_rows']:,} "
+                f"reference rows (drift.sample_size = {ev['sample_size']:,}, seed {ev['seed']}); PSI and effects use every row")
+    return (f"evidently {ev['version']}'s tests ({how}) ran on all {prov['current_rows']:,} production rows of "
+            f"{prov.get('model_version') or 'the model'} and all {prov['reference_rows']:,} reference rows")
 
 
 def feature_table(features: list[dict]) -> pd.DataFrame:

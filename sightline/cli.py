@@ -68,17 +68,18 @@ def _report(args) -> int:
     audit = load_audit(spec)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    from sightline.card import assemble_card
+    from sightline.card.export import write_card_files
+    from sightline.card.prerender import ChartPrerenderer
+
     workers = args.workers or default_workers()
-    report = build_report(audit, progress=None if args.quiet else (lambda area: print(f"computing {area} …", flush=True)),
-                          workers=workers)
-    (out / "report.json").write_text(report_json(report), encoding="utf-8")
-    written = ["report.json"]
-    try:
-        from sightline.card.export import write_card_files
-    except ModuleNotFoundError:
-        write_card_files = None
-    if write_card_files is not None:
-        written += write_card_files(report, out)
+    # The card's charts render in a child process while the sections are still computing.
+    with ChartPrerenderer() as charts:
+        report = build_report(audit, progress=None if args.quiet else (lambda area: print(f"computing {area} …", flush=True)),
+                              workers=workers, on_section=charts.submit)
+        (out / "report.json").write_text(report_json(report), encoding="utf-8")
+        graphics = charts.graphics(report)
+    written = ["report.json"] + write_card_files(report, out, doc=assemble_card(report, graphics=graphics))
     failed = []
     if args.fail_on:
         from sightline.gates import evaluate_gates

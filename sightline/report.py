@@ -83,22 +83,33 @@ class Report:
 _COST_ORDER = ("explainability", "drift", "slices", "operations", "fairness", "performance", "calibration")
 
 
-def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Section], workers: int = 1) -> dict[str, Section]:
-    """``compute(area)`` for every area, ``workers`` at a time (threads), in ``areas`` order.
+def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Section], workers: int = 1,
+                     on_done: Callable[[str, Section], None] | None = None) -> dict[str, Section]:
+    """``compute(area)`` for every area, ``workers`` at a time (threads), in ``areas`` order;
+    ``on_done(area, section)`` is called in the calling thread as each one finishes.
 
     Threads are safe here: every area is a pure function of the frozen audit; the audit's lazily
     built row subsets are built first, once, so two areas never build them at the same time.
     numpy, pandas, scikit-learn and SHAP release the GIL in their heavy loops, so two threads
     use two cores for most of the work.
     """
+    done: dict[str, Section] = {}
     if workers <= 1 or len(areas) <= 1:
-        return {area: compute(area) for area in areas}
-    from concurrent.futures import ThreadPoolExecutor
+        for area in areas:
+            done[area] = compute(area)
+            if on_done:
+                on_done(area, done[area])
+        return done
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     _ = audit.primary, audit.versions, audit.primary_version
     ordered = sorted(areas, key=lambda a: _COST_ORDER.index(a) if a in _COST_ORDER else len(_COST_ORDER))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sightline-area") as pool:
-        done = dict(zip(ordered, pool.map(compute, ordered)))
+        futures = {pool.submit(compute, area): area for area in ordered}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            if on_done:
+                on_done(futures[future], done[futures[future]])
     return {area: done[area] for area in areas}
 
 
@@ -110,15 +121,16 @@ def default_workers() -> int:
 
 
 def build_report(audit: Audit, areas: list[str] | None = None, progress: Callable[[str], None] | None = None,
-                 workers: int = 1) -> Report:
+                 workers: int = 1, on_section: Callable[[str, Section], None] | None = None) -> Report:
     """Compute every area (or the ones named) for an audit, ``workers`` areas at a time.
-    ``progress`` is told each area's name when it starts."""
+    ``progress`` is told each area's name when it starts; ``on_section(area, section)`` gets each
+    finished Section (the CLI hands it to the chart renderer)."""
     def compute(area: str) -> Section:
         if progress:
             progress(area)
         return compute_section(area, audit)
 
-    sections = compute_sections(audit, list(areas or AREAS), compute, workers)
+    sections = compute_sections(audit, list(areas or AREAS), compute, workers, on_section)
     whole_log = None
     if audit.log_sample is not None:
         from sightline.scale import whole_log_figures

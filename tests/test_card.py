@@ -75,10 +75,10 @@ def _chart(title: str) -> alt.Chart:
 
 
 class _Unrenderable:
-    """Stands in for a broken chart: vl-convert cannot render it."""
+    """Stands in for a broken chart: vl-convert cannot render its spec (an unknown mark)."""
 
-    def to_json(self):
-        return "{not json"
+    def to_dict(self, validate=True):
+        return {"mark": "no-such-mark", "data": {"values": [{"a": 1}]}}
 
 
 def _sections() -> dict[str, Section]:
@@ -385,6 +385,16 @@ def test_sample_card_is_valid_and_holds_the_sections_numbers(sample_report, samp
     assert len(names) == sum(len(s.charts) for s in sample_report.sections.values()) - len(sample_doc.chart_failures)
     # The sample's written sections come from its audit file.
     assert sample_doc.card["considerations"]["limitations"][0]["description"] == sample_report.audit.spec.card["limitations"][0]
+
+
+def test_every_sample_card_chart_is_a_valid_vega_lite_spec(sample_report):
+    # The card renders chart_spec() (no schema validation, for speed): validate each spec here once.
+    from sightline.charts import chart_spec
+
+    charts = [c.chart for s in sample_report.sections.values() for c in s.charts]
+    assert charts
+    for chart in charts:
+        assert json.loads(chart.to_json()) == chart_spec(chart)  # to_json() validates against the schema
 
 
 def test_sample_card_lists_every_input_hash(sample_report, sample_doc):

@@ -175,3 +175,28 @@ def test_the_dashboard_says_the_log_is_sampled_and_shows_the_whole_log_counts(lo
     at.switch_page("pages/fairness.py")
     at.run()
     assert not at.exception and any("random sample" in i.value for i in at.info)
+
+
+def test_the_cli_report_of_a_sampled_log_carries_the_whole_log_into_the_card(log_file, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    from sightline.spec import spec_to_dict
+
+    doc = spec_to_dict(_spec(log_file.parent, log_file.name, max_rows=10_000, sample_rows=5_000))
+    doc["current"] = str(log_file)
+    audit_file = tmp_path / "audit.yaml"
+    audit_file.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "sightline", "report", str(audit_file), "--out", str(out), "--quiet"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["whole_log"]["rows"] == N and report["data"]["sample"]["sample_rows"] == 5_000
+    card_md = (out / "model_card.md").read_text()
+    assert "Whole log" in card_md and f"{N:,} rows" in card_md and "random sample of 5,000 rows" in card_md
+    card = json.loads((out / "model_card.json").read_text())
+    assert any("random sample of 5,000 rows" in d["description"] for d in card["model_parameters"]["data"])

@@ -10,7 +10,6 @@ the gate results and the reproducibility trail.
 from __future__ import annotations
 
 import base64
-import io
 import logging
 import math
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sightline.card.fields import NOTES_MARKER, TRAIL_MARKER, CardFields, fields_from_spec, is_uri
+from sightline.card.png import spec_png
 from sightline.card.privacy import Suppression, suppress_metrics, suppress_table
 from sightline.card.trail import AuditTrail, audit_trail, flatten
 from sightline.gates import GateResult, evaluate_gates
@@ -84,6 +84,7 @@ class ModelCardDocument:
     model_architecture: str
     model_path: str
     chart_failures: tuple[str, ...] = ()
+    whole_log: dict | None = None  # exact whole-log figures of a sampled log (sightline/scale.py)
 
     @property
     def title(self) -> str:
@@ -91,36 +92,31 @@ class ModelCardDocument:
 
 
 # -- charts --------------------------------------------------------------------------------
-def compact_png(png: bytes) -> bytes:
-    """The same picture as a 256-colour palette PNG: charts have few colours, and this makes
-    them about ten times smaller (a card with 30 charts stays well under a few MB)."""
-    from PIL import Image as PILImage
+def render_graphic(area: str, chart, scale: float = CHART_SCALE) -> Graphic | str:
+    """One Section :class:`Chart` of ``area`` as a :class:`Graphic`, or — when it cannot be
+    rendered — the text the card lists it under (``"area.name (ErrorType)"``), logged."""
+    from sightline.charts import chart_spec
 
-    with PILImage.open(io.BytesIO(png)) as im:
-        quantized = im.convert("RGBA").quantize(colors=256, method=PILImage.Quantize.FASTOCTREE, dither=PILImage.Dither.NONE)
-        out = io.BytesIO()
-        quantized.save(out, format="PNG")
-    return out.getvalue()
+    name = f"{area}.{chart.name}"
+    try:
+        return Graphic(area, name, chart.title, spec_png(chart_spec(chart.chart), scale), scale)
+    except Exception as exc:  # a broken chart spec must not stop the export
+        log.warning("chart %s could not be rendered: %s", name, exc)
+        return f"{name} ({type(exc).__name__})"
 
 
 def render_graphics(report, scale: float = CHART_SCALE) -> tuple[tuple[Graphic, ...], tuple[str, ...]]:
     """Every Section chart as PNG (vl-convert, local). Output: (graphics, names that failed).
 
     A chart that cannot be rendered is logged and listed, never fatal: the rest of the card
-    still exports. Cost: roughly 0.1–0.5 s per chart.
+    still exports. Cost: roughly 0.1–0.4 s CPU per chart, almost all inside vl-convert (its
+    Vega run and text measurement; the PNG scale and the rows behind a chart barely matter).
+    One chart after another on purpose: vl-convert 1.x holds the GIL and one engine lock for a
+    whole conversion, so threads measured no faster (:mod:`sightline.card.prerender` uses a
+    second process instead).
     """
-    from sightline.charts import chart_png
-
-    graphics, failed = [], []
-    for area, section in report.sections.items():
-        for chart in section.charts:
-            name = f"{area}.{chart.name}"
-            try:
-                graphics.append(Graphic(area, name, chart.title, compact_png(chart_png(chart.chart, scale=scale)), scale))
-            except Exception as exc:  # a broken chart spec must not stop the export
-                log.warning("chart %s could not be rendered: %s", name, exc)
-                failed.append(f"{name} ({type(exc).__name__})")
-    return tuple(graphics), tuple(failed)
+    results = [render_graphic(area, chart, scale) for area, section in report.sections.items() for chart in section.charts]
+    return tuple(r for r in results if isinstance(r, Graphic)), tuple(r for r in results if isinstance(r, str))
 
 
 # -- JSON pieces -----------------------------------------------------------------------------
@@ -181,7 +177,9 @@ def datasets(trail: AuditTrail, audit, fields: CardFields) -> tuple[DatasetCard,
                     + (f", logged {trail.start[:10]} to {trail.end[:10]}" if trail.start else "")
                     + f"; {trail.primary_rows:,} rows of the audited model version"
                     + (f" {trail.primary_version}" if trail.primary_version else "")
-                    + f", {trail.labelled_rows:,} with labels ({trail.label_coverage:.1%}). SHA-256 {item['sha256']}.")
+                    + f", {trail.labelled_rows:,} with labels ({trail.label_coverage:.1%}). SHA-256 {item['sha256']}."
+                    + (f" {audit.log_sample.sentence()} Row counts of the audited version above are the sample's."
+                       if getattr(audit, "log_sample", None) is not None else ""))
         elif item["role"] == "reference":
             text = (f"Reference data (the training or validation baseline the log is compared with), "
                     f"{item['rows']:,} rows × {item['columns']} columns. SHA-256 {item['sha256']}.")
@@ -348,7 +346,8 @@ def assemble_card(report, *, fields: CardFields | None = None,
     }
     return ModelCardDocument(card=card, fields=fields, areas=tuple(areas), gates=gates, trail=trail, privacy=privacy,
                              datasets=data, input_format=inp, output_format=out, model_architecture=arch,
-                             model_path=path, chart_failures=basis.chart_failures)
+                             model_path=path, chart_failures=basis.chart_failures,
+                             whole_log=getattr(report, "whole_log", None))
 
 
 def build_model_card(report, *, fields: CardFields | None = None) -> dict:

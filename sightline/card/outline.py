@@ -150,6 +150,14 @@ def data_blocks(doc: ModelCardDocument) -> list:
     if doc.trail.versions and len(doc.trail.versions) > 1:
         blocks.append(Paragraph(", ".join(f"{v} ({n:,} rows)" for v, n in doc.trail.versions.items())
                                 + f". The card describes {doc.trail.primary_version}.", lead="Model versions in the log:"))
+    if doc.whole_log:
+        from sightline.scale_tables import whole_log_rates
+
+        w = doc.whole_log
+        blocks.append(Paragraph(f"DuckDB counted all {w['rows']:,} rows in place ({w['seconds']:.1f} s); the analyses "
+                                f"below use a {w['sample_rows']:,}-row random sample. Exact rates beside the sample's:",
+                                lead="Whole log:"))
+        blocks.append(_table(whole_log_rates(w), "Whole log (exact) vs the sample", "whole_log"))
     return blocks
 
 

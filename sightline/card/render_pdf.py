@@ -327,9 +327,12 @@ class _Writer:
             color = (colors or {}).get(j)
             pdf.set_font(self.family, "B" if color else style, size)
             pdf.set_text_color(*(color or INK))
+            # text() on the baseline cell(w, lh, line) would use (c_margin in, half a line plus
+            # 0.3 em down): the same page, and ~6x cheaper than cell() over thousands of cells.
+            baseline = 0.5 * lh + 0.3 * pdf.font_size
             for k, line in enumerate(lines):
-                pdf.set_xy(x + CELL_PAD, y0 + CELL_PAD_Y + k * lh)
-                pdf.cell(w - 2 * CELL_PAD, lh, line)
+                if line:
+                    pdf.text(x + CELL_PAD + pdf.c_margin, y0 + CELL_PAD_Y + k * lh + baseline, line)
             x += w
         pdf.set_xy(x0, y0 + height)
 

@@ -15,15 +15,30 @@ SECONDARY = "#e07b39"
 WIDTH = 640
 
 
+def chart_spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite spec of an Altair chart as a dict, without schema validation.
+
+    ``to_json()`` first validates the whole spec against the Vega-Lite JSON schema: 0.02–0.04 s
+    CPU a chart (10–15 % of a card's chart time) for the same dict. The builders' specs are
+    validated in the tests instead (``tests/test_card.py`` validates every chart of the sample
+    card), so an invalid builder still fails CI.
+    """
+    return chart.to_dict(validate=False)
+
+
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
-    """PNG bytes of an Altair chart, rendered locally by vl-convert (no network, no browser)."""
+    """PNG bytes of an Altair chart, rendered locally by vl-convert (no network, no browser).
+
+    ``scale``: device pixels per CSS pixel. The cost (~0.1–0.4 s a chart) is vl-convert's
+    Vega run and text measurement; it barely depends on ``scale`` or on the rows behind the chart.
+    """
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(chart.to_json(), scale=scale)
+    return vlc.vegalite_to_png(chart_spec(chart), scale=scale)
 
 
 def chart_svg(chart: alt.TopLevelMixin) -> str:
     """SVG text of an Altair chart (vl-convert)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_json())
+    return vlc.vegalite_to_svg(chart_spec(chart))
