@@ -393,6 +393,11 @@ HEADER = ("| computation | ours: wall s (median) | first run s | CPU s | runs | 
           "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
 
 
+def _when(measured: dict) -> str:
+    """For a library's time kept from an earlier run (``--skip-libraries``): when it was measured."""
+    return f"; measured {measured['measured']} (kept: --skip-libraries)" if measured.get("measured") else ""
+
+
 def size_table(label: str, res: dict) -> str:
     """The Markdown table of one size's results."""
     lines = [HEADER]
@@ -440,10 +445,12 @@ def size_table(label: str, res: dict) -> str:
         lines.append(_row(f"query (DuckDB on Parquet): {name.replace('_', ' ')}", q, q.get("peak_rss_mb"), against, theirs, note))
     if ev_d:
         lines.append(_row("*theirs:* Evidently DataDriftPreset (20 features)", ev_d, ev.get("peak_rss_mb"),
-                          note=f"{ev.get('current_rows', 0):,} current vs 100,000 reference rows"))
-        lines.append(_row("*theirs:* Evidently ClassificationPreset", ev_c, None, note=f"{ev.get('labelled_rows', 0):,} labelled rows"))
+                          note=f"{ev.get('current_rows', 0):,} current vs 100,000 reference rows" + _when(ev)))
+        lines.append(_row("*theirs:* Evidently ClassificationPreset", ev_c, None,
+                          note=f"{ev.get('labelled_rows', 0):,} labelled rows" + _when(ev)))
     if mf:
-        lines.append(_row("*theirs:* fairlearn MetricFrame", mf, fl.get("peak_rss_mb"), note=f"{fl.get('labelled_rows', 0):,} labelled rows, {fl.get('groups')} groups"))
+        lines.append(_row("*theirs:* fairlearn MetricFrame", mf, fl.get("peak_rss_mb"),
+                          note=f"{fl.get('labelled_rows', 0):,} labelled rows, {fl.get('groups')} groups" + _when(fl)))
     errors = [f"- {k}: {v['error']}" for k, v in res.items() if isinstance(v, dict) and v.get("error")]
     return "\n".join(lines + ([""] + errors if errors else []))
 
@@ -473,6 +480,16 @@ def targets_summary(merged: dict) -> list[str]:
         warm = max(m["wall"] for m in areas.values())
         lines.append(f"| every page warm < 2 s | a cache hit in `components/cache.py` (no recomputation); "
                      f"recomputing the slowest section takes {warm:.1f} s | – |")
+    pages_file = HERE / "results_pages.json"
+    if pages_file.exists():
+        pages = json.loads(pages_file.read_text(encoding="utf-8"))
+        cold = max(pages.items(), key=lambda kv: kv[1]["cold_s"])
+        warm = max(pages.items(), key=lambda kv: kv[1]["warm_s"])
+        over = [p for p, r in pages.items() if r["cold_s"] >= 10 or r["warm_s"] >= 2]
+        lines.append(f"| every dashboard page at 1M rows in Chromium: cold < 10 s, warm < 2 s "
+                     f"(`benchmarks/pages.py`, table in results_pages.md) | slowest cold: {cold[0]} {cold[1]['cold_s']:.1f} s; "
+                     f"slowest warm: {warm[0]} {warm[1]['warm_s']:.1f} s{'; over: ' + ', '.join(over) if over else ''} | "
+                     f"{ok(not over)} |")
     five = ((merged.get("5m") or {}).get("cli") or {})
     if five.get("peak_rss_mb"):
         lines.append(f"| full report at 5M rows < 4 GB peak memory | {five['peak_rss_mb']:,.0f} MB | "
@@ -496,7 +513,16 @@ def write_results(all_results: dict, path: Path, args) -> str:
     raw = path.with_suffix(".json")
     merged = json.loads(raw.read_text(encoding="utf-8")) if raw.exists() else {}
     for label, res in all_results.items():  # a new run of a size replaces that size's measurements
-        merged[label] = {**merged.get(label, {}), **res} if args.query_only else res
+        old = merged.get(label, {})
+        if args.query_only:
+            res = {**old, **res}
+        elif args.skip_libraries:
+            # The libraries' own times do not depend on our code: keep the last measurement of them,
+            # with the date it was taken, rather than drop the comparison.
+            kept = {k: {**old[k], "measured": (old.get("_meta") or {}).get("finished", "earlier")}
+                    for k in ("evidently", "fairlearn") if k in old}
+            res = {**kept, **res}
+        merged[label] = res
     head = [
         "# Benchmark results",
         "",

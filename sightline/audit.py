@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.errors import DataError, ModelError
-from sightline.io import file_sha256, frame_sha256, read_source
+from sightline.io import PARQUET_SUFFIXES, file_sha256, frame_sha256, parquet_columns, read_source
 from sightline.model import load_model, model_output
 from sightline.scale import LogSample, read_log_sample, scale_settings, source_rows
 from sightline.spec import AuditSpec, Source, spec_to_yaml
@@ -157,13 +157,45 @@ def _read(spec: AuditSpec, source: Source, role: str) -> tuple[pd.DataFrame, Inp
             digest = frame_sha256(df) if source.is_sql else file_sha256(source.resolve(spec.base_dir))
             name = f"{source.url} :: {source.query}" if source.is_sql else source.resolve(spec.base_dir).name
             return df, InputFile(role, name, population, int(df.shape[1]), digest), drawn
-    df = read_source(source, spec.base_dir)
+    selected = _columns_used(spec) if role == "current" else None
+    df = read_source(source, spec.base_dir, columns=selected[0] if selected else None)
     if source.is_sql:
         digest, name = frame_sha256(df), f"{source.url} :: {source.query}"
     else:
         path = source.resolve(spec.base_dir)
         digest, name = file_sha256(path), path.name
-    return df, InputFile(role, name, int(df.shape[0]), int(df.shape[1]), digest), None
+    n_columns = selected[1] if selected else int(df.shape[1])  # the file's columns, read or not
+    return df, InputFile(role, name, int(df.shape[0]), n_columns, digest), None
+
+
+def _columns_used(spec: AuditSpec) -> tuple[list[str], int] | None:
+    """The columns of a Parquet log that the audit uses — the mapped roles, features, sensitive
+    columns, logged ``shap_*`` values, and every column the reference also has (so comparing the
+    two tables finds what it found before) — in file order, with the file's column count.
+
+    None (read every column) when the features are not listed (they are then every unnamed
+    column), the log or a reference is not a Parquet file, or a named column is missing from
+    the log (validation then names it, listing all the log's columns).
+    """
+    cols = spec.columns
+    if spec.current.is_sql or cols.features is None:
+        return None
+    path = spec.current.resolve(spec.base_dir)
+    names = parquet_columns(path) if path.suffix.lower() in PARQUET_SUFFIXES else None
+    if names is None:
+        return None
+    also: list[str] = []
+    if spec.reference is not None:
+        ref_path = None if spec.reference.is_sql else spec.reference.resolve(spec.base_dir)
+        ref_names = parquet_columns(ref_path) if ref_path is not None and ref_path.suffix.lower() in PARQUET_SUFFIXES else None
+        if ref_names is None:
+            return None
+        also = ref_names
+    named = set(cols.roles().values()) | set(cols.features) | set(cols.sensitive)
+    if not named <= set(names):
+        return None
+    keep = named | set(also) | {c for c in names if str(c).startswith("shap_")}
+    return [c for c in names if c in keep], len(names)
 
 
 def _parse_time(spec: AuditSpec, df: pd.DataFrame) -> pd.DataFrame:

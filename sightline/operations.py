@@ -95,10 +95,9 @@ def group_percentiles(values: np.ndarray, codes: np.ndarray, n_groups: int,
     codes = np.asarray(codes)
     keep = ~np.isnan(values) & (codes >= 0)
     values, codes = values[keep], codes[keep]
-    order = np.lexsort((values, codes))
-    v = values[order]
     counts = np.bincount(codes, minlength=n_groups)
     starts = np.cumsum(counts) - counts
+    v = _sorted_within_groups(values, codes, counts, starts)
     out = np.full((n_groups, len(percentiles)), np.nan)
     has = counts > 0
     for j, q in enumerate(percentiles):
@@ -110,6 +109,21 @@ def group_percentiles(values: np.ndarray, codes: np.ndarray, n_groups: int,
         # numpy's lerp: a + (b - a) * t, computed from the nearer end for t >= 0.5
         out[has, j] = np.where(frac >= 0.5, b - (b - a) * (1 - frac), a + (b - a) * frac)
     return out
+
+
+def _sorted_within_groups(values: np.ndarray, codes: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``values`` ordered by group code, and by value within a group (ties in row order): the
+    array ``values[np.lexsort((values, codes))]``. Rows are first grouped by a stable sort of the
+    codes (a radix sort for up to 65,535 groups), then each group's block is sorted on its own,
+    which is several times faster than a lexsort of a million rows."""
+    if len(counts) > 65_535 or len(counts) > len(values) // 8 + 16:  # many small groups: one lexsort
+        return values[np.lexsort((values, codes))]
+    v = values[np.argsort(codes.astype(np.uint16), kind="stable")]
+    # Equal floats are the same bits, except 0.0 and -0.0: only then must ties keep row order.
+    kind = "stable" if bool(np.any(np.signbit(values) & (values == 0))) else None
+    for g in np.flatnonzero(counts > 1):
+        v[starts[g]:starts[g] + counts[g]].sort(kind=kind)
+    return v
 
 
 def latency_percentiles(latency, versions=None) -> pd.DataFrame:
@@ -136,6 +150,35 @@ def latency_percentiles(latency, versions=None) -> pd.DataFrame:
     return out.iloc[order]
 
 
+def window_groups(starts, labels: pd.Categorical) -> tuple[np.ndarray, pd.DataFrame]:
+    """The (model version, window) groups of rows, as ``groupby(["model_version", "window"],
+    sort=True, observed=True)`` forms them, counted on integer codes instead of a pandas groupby.
+
+    Inputs: window starts (datetime64, NaT for none) and version labels (see
+    :func:`version_labels`), aligned. Output: each row's group number (numbered in sorted order:
+    versions by name, then time; -1 without a window), and one row per
+    group with ``window``, ``model_version`` (string) and ``n`` (rows).
+    """
+    w_codes, w_values = pd.factorize(pd.Series(starts).to_numpy(), sort=True)  # NaT -> -1
+    # versions in string order (the order a sort of the version column gives)
+    categories = np.asarray([str(c) for c in labels.categories], dtype=object)
+    by_name = np.argsort(categories, kind="stable")
+    rank = np.empty(len(categories), dtype=np.int64)
+    rank[by_name] = np.arange(len(categories))
+    v_codes = np.asarray(labels.codes, dtype=np.int64)
+    n_w = max(len(w_values), 1)
+    ok = (w_codes >= 0) & (v_codes >= 0)
+    key = np.where(ok, rank[np.maximum(v_codes, 0)] * n_w + w_codes, 0)
+    counts = np.bincount(key[ok], minlength=len(categories) * n_w)
+    present = np.flatnonzero(counts)
+    lookup = np.full(len(counts), -1, dtype=np.int64)
+    lookup[present] = np.arange(len(present))
+    codes = np.where(ok, lookup[key], -1)
+    groups = pd.DataFrame({"window": pd.Series(w_values).take(present % n_w).to_numpy() if len(w_values) else w_values[:0],
+                           "model_version": categories[by_name][present // n_w], "n": counts[present]})
+    return codes, groups
+
+
 def latency_by_window(latency, starts: pd.Series, versions=None) -> pd.DataFrame:
     """Latency percentiles per (window, model version).
 
@@ -144,21 +187,16 @@ def latency_by_window(latency, starts: pd.Series, versions=None) -> pd.DataFrame
     ``max_ms``; one row per window that has at least one valid timing, sorted by version and time.
     """
     lat = valid_latency(latency)
-    keys = pd.DataFrame({"window": pd.Series(starts).to_numpy(), "model_version": version_labels(versions, len(lat))})
-    ok = ~np.isnan(lat) & keys["window"].notna().to_numpy()
-    keys, lat = keys[ok], lat[ok]
-    if len(keys) == 0:
+    labels = version_labels(versions, len(lat))
+    windows = pd.Series(starts).to_numpy()
+    ok = ~np.isnan(lat) & pd.notna(windows)
+    if not ok.any():
         return pd.DataFrame(columns=["window", "model_version", "n", *PERCENTILE_COLUMNS, "max_ms"])
-    groups = keys.groupby(["model_version", "window"], sort=True, observed=True)
-    codes = groups.ngroup().to_numpy()  # numbered in sorted key order, as groups.size()
-    sizes = groups.size()
-    out = sizes.index.to_frame(index=False)[["window", "model_version"]]
-    pct = group_percentiles(lat, codes, len(out), PERCENTILES + (100,))
-    out["n"] = sizes.to_numpy()
+    codes, out = window_groups(windows[ok], labels[ok])
+    pct = group_percentiles(lat[ok], codes, len(out), PERCENTILES + (100,))
     for j, col in enumerate(list(PERCENTILE_COLUMNS) + ["max_ms"]):
         out[col] = pct[:, j]
-    out["model_version"] = out["model_version"].astype(str)
-    return out.sort_values(["model_version", "window"], ignore_index=True)
+    return out
 
 
 def latency_histogram(latency, versions=None, bins_per_decade: int = 10) -> pd.DataFrame:
@@ -245,20 +283,29 @@ def invalid_rates(flags: pd.DataFrame, versions=None, starts: pd.Series | None =
     """Counts and rate of invalid predictions per version (and per window when ``starts`` is given).
 
     Output columns: [``window``,] ``model_version``, ``rows``, ``invalid``, ``rate`` (0–1), and
-    one count column per reason in :data:`INVALID_REASONS`.
+    one count column per reason in :data:`INVALID_REASONS`; sorted by version (then time).
     """
-    data = flags.reset_index(drop=True).astype(int)
-    data["model_version"] = version_labels(versions, len(flags))
-    keys = ["model_version"]
+    labels = version_labels(versions, len(flags))
     if starts is not None:
-        data["window"] = pd.Series(starts).to_numpy()
-        data = data.dropna(subset=["window"])
-        keys = ["window", "model_version"]
-    out = data.groupby(keys, sort=True, observed=True).agg(rows=("invalid", "size"), invalid=("invalid", "sum"),
-                                                          **{r: (r, "sum") for r in INVALID_REASONS}).reset_index()
-    out["model_version"] = out["model_version"].astype(str)
-    out.insert(len(keys) + 2, "rate", out["invalid"] / out["rows"])
-    return out.sort_values(keys[::-1], ignore_index=True)
+        codes, out = window_groups(starts, labels)
+        out = out.rename(columns={"n": "rows"})
+    else:
+        codes = np.asarray(labels.codes, dtype=np.int64)
+        rows = np.bincount(codes[codes >= 0], minlength=len(labels.categories))
+        present = np.flatnonzero(rows)
+        # versions in string order, as a sort of the version column gives them
+        present = present[np.argsort(np.asarray([str(c) for c in labels.categories], dtype=object)[present], kind="stable")]
+        lookup = np.full(len(rows), -1, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        codes = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
+        out = pd.DataFrame({"model_version": np.asarray([str(c) for c in labels.categories], dtype=object)[present],
+                            "rows": rows[present]})
+    grouped = codes >= 0
+    for col in ["invalid", *INVALID_REASONS]:
+        flag = flags[col].to_numpy(dtype=bool) & grouped
+        out[col] = np.bincount(codes[flag], minlength=len(out))
+    out.insert(out.columns.get_loc("invalid") + 1, "rate", out["invalid"] / out["rows"])
+    return out
 
 
 # --------------------------------------------------------------------------- incidents
@@ -360,10 +407,18 @@ class OperationsResult:
         return len(self.throughput) > 0
 
 
-def _version_labels(audit: Audit, frame: pd.DataFrame) -> np.ndarray:
+def _version_labels(audit: Audit, frame: pd.DataFrame) -> np.ndarray | pd.Categorical:
+    """Each row's model version as a string (what :func:`version_labels` takes). A categorical
+    column (Parquet's dictionary columns) comes back as the categorical :func:`version_labels`
+    would make of its strings, converting only its distinct values, not every row."""
     col = audit.spec.columns.model_version
     if audit.versions and col in frame.columns:
-        return frame[col].astype(str).to_numpy(dtype=object)
+        values = frame[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
+            names = version_labels(pd.Series(uniques).astype(str).to_numpy(dtype=object), len(uniques))
+            return pd.Categorical.from_codes(np.asarray(names.codes)[codes], dtype=names.dtype)
+        return values.astype(str).to_numpy(dtype=object)
     return np.full(len(frame), audit.primary_version or SINGLE_MODEL, dtype=object)
 
 
@@ -417,10 +472,10 @@ def operations_result(audit: Audit, window: str = DEFAULT_WINDOW, *, factor: flo
             p99 = latency["p99_ms"].reindex([str(c) for c in versions.categories]).to_numpy(dtype=float)
             with np.errstate(invalid="ignore"):
                 slow_row = lat > p99[np.asarray(versions.codes)]
-            slow = (pd.DataFrame({"window": starts.to_numpy(), "model_version": versions, "slow": slow_row})
-                    .groupby(["window", "model_version"], observed=True)["slow"].sum())
-            slow.index = slow.index.set_levels(slow.index.levels[1].astype(str), level=1)
-            slow = slow.reindex(pd.MultiIndex.from_frame(by_window[["window", "model_version"]])).to_numpy()
+            # requests slower than their version's p99, per window (the groups of by_window, same order)
+            ok = ~np.isnan(lat) & starts.notna().to_numpy()
+            codes, _ = window_groups(starts.to_numpy()[ok], versions[ok])
+            slow = np.bincount(codes[slow_row[ok]], minlength=len(by_window))
             flagged = flag_slow_windows(by_window, slow, factor=factor, min_requests=min_requests,
                                         overall_p99=latency["p99_ms"])
             incidents = latency_incidents(flagged, window)

@@ -83,6 +83,29 @@ class Report:
 _COST_ORDER = ("explainability", "drift", "slices", "operations", "fairness", "performance", "calibration")
 
 
+# Packages the areas import lazily. Two threads importing the same package at the same moment
+# can deadlock on Python's per-module import locks (seen with altair → narwhals), so they are
+# imported once on the calling thread before any area runs in a thread.
+_SHARED_IMPORTS = ("altair", "scipy.stats", "scipy.special", "sklearn.metrics", "sklearn.isotonic", "sklearn.ensemble",
+                   "threadpoolctl", "sightline.charts")
+_AREA_IMPORTS = {"explainability": ("shap",)}
+
+
+def _import_shared_modules(areas: list[str]) -> None:
+    import pkgutil
+
+    import sightline.charts as chart_pkg
+
+    names = list(_SHARED_IMPORTS) + [f"sightline.charts.{m.name}" for m in pkgutil.iter_modules(chart_pkg.__path__)]
+    names += [AREAS[a].split(":")[0] for a in areas if a in AREAS]
+    names += [m for a in areas for m in _AREA_IMPORTS.get(a, ())]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional package: the area says so itself when it runs
+            log.debug("could not pre-import %s", name)
+
+
 def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Section], workers: int = 1,
                      on_done: Callable[[str, Section], None] | None = None) -> dict[str, Section]:
     """``compute(area)`` for every area, ``workers`` at a time (threads), in ``areas`` order;
@@ -102,6 +125,7 @@ def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Se
         return done
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
+    _import_shared_modules(areas)
     _ = audit.primary, audit.versions, audit.primary_version
     ordered = sorted(areas, key=lambda a: _COST_ORDER.index(a) if a in _COST_ORDER else len(_COST_ORDER))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sightline-area") as pool:

@@ -104,6 +104,18 @@ def _overall_p(values_a: np.ndarray, values_b: np.ndarray, paired: bool, binary_
     return float(stats.ttest_ind(values_a, values_b, equal_var=False).pvalue)
 
 
+def _string_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's value as a string, given as (codes, distinct strings): ``names[codes]`` is
+    ``values.astype(str)``. A categorical column converts its distinct values only; any other
+    column is converted row by row (factorizing first would merge None with NaN and 1 with 1.0,
+    which are different strings)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        return codes, pd.Series(uniques).astype(str).to_numpy()
+    codes, uniques = pd.factorize(values.astype(str).to_numpy(), use_na_sentinel=False)
+    return codes, np.asarray(uniques)
+
+
 def simpson_check(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -130,14 +142,14 @@ def simpson_check(
     encoded on ``frame``'s rows. Output: a :class:`SimpsonResult`.
     """
     settings = {"min_size": int(min_size), "large_share": large_share, "n_bins": n_bins, "columns": list(columns)}
-    ver = frame[version].astype(str).to_numpy()
+    ver_codes, ver_names = _string_codes(frame[version])
     if versions is None:
-        counts = pd.Series(ver).value_counts()
+        counts = pd.Series(ver_names[ver_codes]).value_counts()
         if len(counts) < 2:
             return SimpsonResult(UNAVAILABLE, "Only one model version: nothing to compare.", metric=metric, settings=settings)
         versions = (str(counts.index[0]), str(counts.index[1]))
     a, b = versions
-    in_a, in_b = ver == a, ver == b
+    in_a, in_b = np.isin(ver_codes, np.flatnonzero(ver_names == a)), np.isin(ver_codes, np.flatnonzero(ver_names == b))
     vals = pd.to_numeric(frame[value], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(vals)
     in_a, in_b = in_a & ok, in_b & ok
@@ -231,11 +243,12 @@ def version_frame(audit, data, columns: Sequence[str]):
     Inputs: the audit, its :class:`~sightline.slices.SliceData` (labelled primary rows, their
     outcomes and encoded columns: reused, not recomputed), the slice columns.
     When both versions scored the same requests (a request id is mapped), the frame holds the
-    shared labelled requests twice — once per version — with the primary row's label and
-    slice values, and the columns come back already encoded (the primary rows' bins).
-    Otherwise each version's own labelled rows are used. Columns: :data:`VERSION`,
-    :data:`VALUE` (1/0 correct, or absolute error for regression), :data:`PAIR` (request id,
-    paired only), and the slice columns (unpaired only).
+    shared labelled requests twice — once per version — with the primary row's label, and the
+    columns are encoded with the primary rows' bins. Otherwise each version's own labelled rows
+    are used and the columns are encoded on both versions' rows together (numeric bins at the
+    quantiles of both). Columns: :data:`VERSION`, :data:`VALUE` (1/0 correct, or absolute error
+    for regression), :data:`PAIR` (request id, paired only); the slice columns come encoded,
+    aligned with the frame's rows.
 
     Output: (frame, pair column or None, encoded columns or None, (primary, other) or None, a note).
     """
@@ -245,17 +258,16 @@ def version_frame(audit, data, columns: Sequence[str]):
     a = audit.primary_version
     b = next(v for v in audit.versions if v != a)
     col = spec.columns.model_version
-    rows_b = audit.current[audit.current[col].astype(str) == b]
-    prim = data.frame
+    rows_b = audit.current[_is_version(audit.current[col], b)]
     idc = spec.columns.id
     regression = spec.task == "regression"
 
     def value(y_true, y_pred):
         return np.abs(y_true - y_pred) if regression else (y_true == y_pred).astype(float)
 
-    if idc and idc in prim.columns and idc in rows_b.columns:
+    if idc and idc in data.source.columns and idc in rows_b.columns:
         other = rows_b.drop_duplicates(subset=idc).set_index(idc)
-        ids = prim[idc]
+        ids = data.column(idc)
         pos = np.flatnonzero(ids.isin(other.index).to_numpy() & ~ids.duplicated().to_numpy())
         if len(pos):
             shared_ids = ids.to_numpy()[pos]
@@ -272,10 +284,19 @@ def version_frame(audit, data, columns: Sequence[str]):
     lb = audit.labelled(rows_b)
     if not len(lb):
         return pd.DataFrame(), None, None, (a, b), f"Version '{b}' has no labelled rows."
-    frame = pd.concat([prim[list(columns)].assign(**{VERSION: a, VALUE: value(data.outcomes.y_true, data.outcomes.y_pred)}),
-                       lb[list(columns)].assign(**{VERSION: b, VALUE: value(audit.y_true(lb), audit.y_pred(lb))})],
-                      ignore_index=True)
-    return frame, None, None, (a, b), "each version's own labelled rows (not the same requests: their mix can differ)"
+    values = [value(data.outcomes.y_true, data.outcomes.y_pred), value(audit.y_true(lb), audit.y_pred(lb))]
+    frame = pd.DataFrame({VERSION: pd.Categorical.from_codes(np.repeat([0, 1], [len(v) for v in values]), [a, b]),
+                          VALUE: np.concatenate(values)})
+    # One column at a time (a copy of every slice column of both versions would be the
+    # largest allocation of the page on a long log).
+    encoded = {c: encode_column(pd.concat([data.column(c), lb[c]], ignore_index=True), n_bins=data.n_bins) for c in columns}
+    return frame, None, encoded, (a, b), "each version's own labelled rows (not the same requests: their mix can differ)"
+
+
+def _is_version(values: pd.Series, version: str) -> np.ndarray:
+    """Rows whose version, as a string, is ``version`` (``values.astype(str) == version``)."""
+    codes, names = _string_codes(values)
+    return np.isin(codes, np.flatnonzero(names == version))
 
 
 def compare_versions(audit, data=None, columns: Sequence[str] | None = None, *, min_size: int) -> SimpsonResult:

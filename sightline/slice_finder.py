@@ -135,12 +135,32 @@ def _p_worse(n, err, err_sq, n_total, err_total, sq_total, binary: bool, small: 
     return np.clip(p, 0, 1)
 
 
-def _bh(p: np.ndarray) -> np.ndarray:
-    if not len(p):
-        return p
-    from scipy.stats import false_discovery_control
+def _bh_below(p: np.ndarray, threshold: float) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values, exact (as ``scipy.stats.false_discovery_control``
+    computes them) wherever the adjusted value is at most ``threshold``; elsewhere ``inf``.
 
-    return false_discovery_control(p, method="bh")
+    Only p-values at most ``threshold`` can be adjusted to at most ``threshold`` (the adjustment
+    never lowers a p-value), and they are the smallest, so only they are sorted: with hundreds
+    of thousands of slices examined and a few percent below the threshold, that is most of the
+    sorting saved. A larger p-value's term, p·m/j > threshold, never decides an adjusted value
+    that is at most ``threshold``.
+    """
+    p = np.asarray(p, dtype=float)
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError("`ps` must include only numbers between 0 and 1.")
+    if len(p) <= 1:
+        return p.copy()
+    out = np.full(len(p), np.inf)
+    small = np.flatnonzero(p <= threshold)
+    if not len(small):
+        return out
+    order = small[np.argsort(p[small])]
+    i = np.arange(1, len(order) + 1, dtype=float)
+    adjusted = p[order] * (len(p) / i)  # the same operations as scipy, in the same order
+    np.minimum.accumulate(adjusted[::-1], out=adjusted[::-1])
+    out[order] = np.clip(adjusted, 0.0, 1.0)
+    out[out > threshold] = np.inf
+    return out
 
 
 def _search(codes: list[np.ndarray], levels: list[int], e: np.ndarray, binary: bool, max_order: int,
@@ -165,39 +185,89 @@ def _search(codes: list[np.ndarray], levels: list[int], e: np.ndarray, binary: b
     alive: set[tuple[int, ...]] = set()
     head_cols: tuple[int, ...] | None = None
     head_key: np.ndarray | None = None
+    key = np.empty(len(e), dtype=np.int64)  # one buffer for every combination's key (no allocation per count)
     for order in range(1, max_order + 1):
         for cols in itertools.combinations(range(len(codes)), order):
             # Prune: a child needs every parent column set to hold a slice with enough support.
             if order > 1 and not all(p in alive for p in itertools.combinations(cols, order - 1)):
                 continue
             head, last = cols[:-1], cols[-1]
-            size = int(np.prod([levels[c] for c in cols]))
+            size = math.prod(levels[c] for c in cols)
             if head and head != head_cols:
                 head_key = codes64[head[0]]
                 for c in head[1:]:
                     head_key = head_key * levels[c] + codes64[c]
                 head_cols = head
             scale = levels[last] * (2 if binary else 1)
-            key = last_codes[last] if not head else head_key * scale + last_codes[last]
+            if head:
+                np.multiply(head_key, scale, out=key)
+                np.add(key, last_codes[last], out=key)
+            this = key if head else last_codes[last]
             if binary:
-                cells = np.bincount(key, minlength=2 * size).reshape(size, 2)
-                n = cells.sum(axis=1)
-                err = sq = cells[:, 1].astype(float)
+                cells = np.bincount(this, minlength=2 * size)
+                n = cells[0::2] + cells[1::2]
             else:
-                n = np.bincount(key, minlength=size)
-                err = np.bincount(key, weights=e, minlength=size)
-                sq = np.bincount(key, weights=e_sq, minlength=size)
+                n = np.bincount(this, minlength=size)
             keep = np.flatnonzero(n >= support)
             if not len(keep):
                 continue
             alive.add(cols)
             parts["combo"].append(np.full(len(keep), len(combos)))
             combos.append(cols)
-            for name, values in (("flat", keep), ("n", n[keep]), ("err", err[keep]), ("err_sq", sq[keep])):
+            if binary:
+                err = sq = cells[1::2][keep].astype(float)
+            else:
+                err = np.bincount(this, weights=e, minlength=size)[keep]
+                sq = np.bincount(this, weights=e_sq, minlength=size)[keep]
+            for name, values in (("flat", keep), ("n", n[keep]), ("err", err), ("err_sq", sq)):
                 parts[name].append(values)
     if not combos:
         return [], {k: np.zeros(0) for k in parts}
     return combos, {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def _slice_values(combos: list[tuple[int, ...]], combo: np.ndarray, flat: np.ndarray, levels: list[int]) -> list[tuple[int, ...]]:
+    """Each slice's value codes (one per column of its combination) from its mixed-radix number.
+
+    ``combo`` must come in runs (the order :func:`_search` emits slices in): one
+    ``np.unravel_index`` per run instead of one per slice.
+    """
+    out: list[tuple[int, ...]] = []
+    if not len(combo):
+        return out
+    breaks = np.flatnonzero(combo[1:] != combo[:-1]) + 1
+    for start, end in zip(np.r_[0, breaks], np.r_[breaks, len(combo)]):
+        cols = combos[int(combo[start])]
+        digits = np.unravel_index(flat[start:end].astype(np.int64), [levels[c] for c in cols])
+        out.extend(zip(*(d.tolist() for d in digits)))
+    return out
+
+
+def _recount(encoded: Sequence[EncodedColumn], errors: np.ndarray, cols_list, vals_list) -> np.ndarray:
+    """(rows, error sum, squared-error sum) of each slice on every row.
+
+    Slices are grouped by their rarest predicate: its rows are found once (one scan), the codes
+    of the group's other columns and the errors are gathered on those rows once, and each slice
+    is then a few comparisons on that short, contiguous subset. Sums run over the slice's rows in
+    row order, as a boolean mask over all rows would give them.
+    """
+    sizes = [np.bincount(e.codes, minlength=e.n_levels) for e in encoded]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (cols, vals) in enumerate(zip(cols_list, vals_list)):
+        groups.setdefault(min(zip(cols, vals), key=lambda cv: sizes[cv[0]][cv[1]]), []).append(i)
+    out = np.zeros((len(cols_list), 3))
+    for (c0, v0), members in groups.items():
+        rows = np.flatnonzero(encoded[c0].codes == v0)
+        err0 = errors[rows]
+        sub = {c: encoded[c].codes[rows] for c in {c for i in members for c in cols_list[i]} - {c0}}
+        for i in members:
+            mask = None
+            for c, v in zip(cols_list[i], vals_list[i]):
+                if c != c0:
+                    mask = sub[c] == v if mask is None else mask & (sub[c] == v)
+            err = err0 if mask is None else err0[mask]
+            out[i] = (len(err), float(err.sum()), float((err**2).sum()))
+    return out
 
 
 def _drop_redundant(found: pd.DataFrame, lookup: dict, redundancy_lift: float, binary: bool, level: float) -> np.ndarray:
@@ -335,31 +405,25 @@ def find_worst_slices(
     n_c = cand["n"].astype(float)
     lift = cand["err"] / n_c / (err_s / n_s)
     p_value = _p_worse(n_c, cand["err"], cand["err_sq"], n_s, err_s, sq_s, binary_errors)
-    p_adjusted = _bh(p_value)
     threshold = fdr if idx is None else max(fdr, 0.2)  # a sampled search passes a liberal shortlist on
+    p_adjusted = _bh_below(p_value, threshold)
     pick = np.flatnonzero((p_adjusted <= threshold) & (lift >= min_lift))
-    found = pd.DataFrame({
-        "cols": [combos[i] for i in cand["combo"][pick]],
-        "n": cand["n"][pick].astype(int), "err": cand["err"][pick], "err_sq": cand["err_sq"][pick],
-        "p_value": p_value[pick], "p_adjusted": p_adjusted[pick]})
-    found["vals"] = [tuple(int(x) for x in np.unravel_index(int(f), [levels[c] for c in cols]))
-                     for f, cols in zip(cand["flat"][pick], found["cols"])]
     total_n, total_err, total_sq = n_s, err_s, sq_s
-
-    if idx is not None and len(found):
+    if idx is not None and len(pick):
         # Re-count the shortlist on every row, test on every row (Bonferroni over all examined).
         # Shortlist the best half by score (large and much worse) and the best half by p-value.
         score_s = alpha * (lift[pick] - 1) - (1 - alpha) * (n_s / n_c[pick] - 1)
         by_score = np.argsort(-score_s, kind="stable")[: MAX_RECHECK // 2]
         by_p = np.argsort(p_value[pick], kind="stable")[: MAX_RECHECK // 2]
-        found = found.iloc[np.union1d(by_score, by_p)].reset_index(drop=True)
-        full = []
-        for cols, vals in zip(found["cols"], found["vals"]):
-            mask = np.ones(n_rows, dtype=bool)
-            for c, v in zip(cols, vals):
-                mask &= encoded[c].codes == v
-            full.append((int(mask.sum()), float(errors[mask].sum()), float((errors[mask] ** 2).sum())))
-        full = np.array(full, dtype=float).reshape(-1, 3)
+        pick = pick[np.union1d(by_score, by_p)]
+    found = pd.DataFrame({
+        "cols": [combos[i] for i in cand["combo"][pick]],
+        "n": cand["n"][pick].astype(int), "err": cand["err"][pick], "err_sq": cand["err_sq"][pick],
+        "p_value": p_value[pick], "p_adjusted": p_adjusted[pick]})
+    found["vals"] = _slice_values(combos, cand["combo"][pick], cand["flat"][pick], levels)
+
+    if idx is not None and len(found):
+        full = _recount(encoded, errors, found["cols"].tolist(), found["vals"].tolist()).reshape(-1, 3)
         total_n, total_err, total_sq = n_rows, float(errors.sum()), float((errors**2).sum())
         found["n"], found["err"], found["err_sq"] = full[:, 0].astype(int), full[:, 1], full[:, 2]
         found["p_value"] = _p_worse(found["n"], found["err"], found["err_sq"], total_n, total_err, total_sq, binary_errors)

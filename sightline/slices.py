@@ -86,7 +86,8 @@ CARD_TYPES = {
 # -- encoding columns into slice codes ----------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class EncodedColumn:
-    """One column as slice codes: ``codes[i]`` in ``0..len(labels)-1`` for every row.
+    """One column as slice codes: ``codes[i]`` in ``0..len(labels)-1`` for every row (the
+    smallest integer type that holds them: widen before arithmetic).
 
     ``kind`` is "categorical" or "numeric"; ``edges`` are the inner cut points of a numeric
     column (a row goes to bin i when edges[i-1] < value <= edges[i]).
@@ -125,24 +126,34 @@ def encode_column(values: pd.Series, *, n_bins: int = DEFAULT_N_BINS, max_levels
     if is_numeric:
         x = values.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(x)
-        distinct = np.unique(x[finite])
-        if len(distinct) > max(n_bins, 1):
-            return _encode_numeric(name, x, finite, distinct, n_bins)
+        # One sort gives the distinct values, the quantiles and each bin's smallest and largest value.
+        xs = np.sort(x if finite.all() else x[finite])
+        new_value = xs[1:] != xs[:-1]
+        if len(xs) and int(np.count_nonzero(new_value)) + 1 > max(n_bins, 1):
+            return _encode_numeric(name, x, finite, xs, new_value, n_bins)
     return _encode_categorical(name, values, max_levels)
 
 
-def _encode_numeric(name: str, x: np.ndarray, finite: np.ndarray, distinct: np.ndarray, n_bins: int) -> EncodedColumn:
-    cuts = np.unique(np.quantile(x[finite], np.linspace(0, 1, n_bins + 1)[1:-1]))
-    cuts = cuts[cuts < distinct[-1]]  # a cut at the maximum would leave an empty top bin
-    codes = np.searchsorted(cuts, np.where(finite, x, 0.0), side="left").astype(np.int32)
+def _encode_numeric(name: str, x: np.ndarray, finite: np.ndarray, xs: np.ndarray, new_value: np.ndarray,
+                    n_bins: int) -> EncodedColumn:
+    """Quantile bins of a numeric column: ``xs`` its finite values sorted, ``new_value`` where
+    ``xs`` changes value (``xs[1:] != xs[:-1]``)."""
+    cuts = np.unique(np.quantile(xs, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    cuts = cuts[cuts < xs[-1]]  # a cut at the maximum would leave an empty top bin
+    # Bin i holds cuts[i-1] < value <= cuts[i]: its code is the number of cuts below the value.
+    codes = np.zeros(len(x), dtype=np.int32)
+    values = np.where(finite, x, 0.0)
+    for cut in cuts:
+        codes += values > cut
     n_real = len(cuts) + 1
-    integer = bool(np.all(np.mod(distinct, 1) == 0))
+    integer = _all_whole(xs[np.r_[True, new_value]])
     # Label each bin by the smallest and largest value really inside it (readable, exact).
-    frame = pd.DataFrame({"code": codes[finite], "x": x[finite]}).groupby("code")["x"].agg(["min", "max"])
+    bounds = np.r_[0, np.searchsorted(xs, cuts, side="right"), len(xs)]
     labels = []
     for code in range(n_real):
-        if code in frame.index:
-            lo, hi = frame.loc[code, "min"], frame.loc[code, "max"]
+        start, end = bounds[code], bounds[code + 1]
+        if end > start:
+            lo, hi = _signed_zero(x, xs[start]), _signed_zero(x, xs[end - 1])
             lo_s, hi_s = _format_number(lo, integer), _format_number(hi, integer)
             sep = " to " if lo < 0 else "–"  # "-3.9 to -0.85" reads better than "-3.9–-0.85"
             labels.append(lo_s if lo_s == hi_s else f"{lo_s}{sep}{hi_s}")
@@ -151,7 +162,21 @@ def _encode_numeric(name: str, x: np.ndarray, finite: np.ndarray, distinct: np.n
     if not finite.all():
         codes = np.where(finite, codes, n_real).astype(np.int32)
         labels.append(MISSING_LABEL)
-    return EncodedColumn(name, codes, tuple(labels), "numeric", tuple(float(c) for c in cuts))
+    return EncodedColumn(name, _compact(codes, len(labels)), tuple(labels), "numeric", tuple(float(c) for c in cuts))
+
+
+def _all_whole(distinct: np.ndarray) -> bool:
+    """Whether every value is a whole number (a few values first: most continuous columns
+    answer there)."""
+    if not np.all(np.mod(distinct[:256], 1) == 0):
+        return False
+    return bool(np.all(np.mod(distinct, 1) == 0))
+
+
+def _signed_zero(x: np.ndarray, value: np.float64) -> np.float64:
+    """A bin bound of 0 with the sign of the first zero in the column's row order: 0.0 and -0.0
+    are equal, so a sort may put either first; the label ("0" or "-0") follows the first row."""
+    return x[int(np.argmax(x == 0))] if value == 0 else value
 
 
 def _encode_categorical(name: str, values: pd.Series, max_levels: int) -> EncodedColumn:
@@ -170,7 +195,16 @@ def _encode_categorical(name: str, values: pd.Series, max_levels: int) -> Encode
     if (codes < 0).any():
         out = np.where(codes < 0, len(labels), out)
         labels.append(MISSING_LABEL)
-    return EncodedColumn(name, out.astype(np.int32), tuple(labels), "categorical")
+    return EncodedColumn(name, _compact(out, len(labels)), tuple(labels), "categorical")
+
+
+def _compact(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Codes in the smallest integer type that holds them (int8 up to 127 levels): a
+    5,000,000-row log's 20 slice columns take 100 MB instead of 400 MB."""
+    for dtype in (np.int8, np.int16):
+        if n_levels <= np.iinfo(dtype).max:
+            return codes.astype(dtype)
+    return codes.astype(np.int32)
 
 
 def encode_columns(frame: pd.DataFrame, columns: Sequence[str], *, n_bins: int = DEFAULT_N_BINS) -> dict[str, EncodedColumn]:
@@ -231,14 +265,44 @@ class Outcomes:
         ok = np.isfinite(s)
         pos = (self.y_true == 1) & ok
         neg = (self.y_true == 0) & ok
-        s_neg, s_pos = np.sort(s[neg]), np.sort(s[pos])
-        c = np.zeros(len(s))
-        lo, hi = np.searchsorted(s_neg, s[pos], "left"), np.searchsorted(s_neg, s[pos], "right")
-        c[pos] = lo + 0.5 * (hi - lo)
-        lo, hi = np.searchsorted(s_pos, s[neg], "left"), np.searchsorted(s_pos, s[neg], "right")
-        c[neg] = (len(s_pos) - hi) + 0.5 * (hi - lo)
         order = np.flatnonzero(ok)[np.argsort(s[ok], kind="stable")]  # rows with a score, by score
-        return {"ok": ok, "pos": pos, "neg": neg, "pairs": c, "u_all": float(c[pos].sum()), "order": order, "sorted": s[order]}
+        index = np.int32 if len(s) < np.iinfo(np.int32).max else np.int64  # positions: half the memory on a long log
+        order = order.astype(index)
+        ss = s[order]
+        # Counts of each class below and up to each score, from one pass over the sorted scores
+        # (a run of tied scores shares them): the same integers as binary searches per row.
+        new_run = np.r_[True, ss[1:] != ss[:-1]][: len(ss)]
+        starts = np.flatnonzero(new_run).astype(index)
+        ends = np.r_[starts[1:], len(ss)].astype(index)  # one past each run
+        run = np.cumsum(new_run, dtype=index) - 1
+        sorted_pos, sorted_neg = pos[order], neg[order]
+        pos_cum = np.r_[0, np.cumsum(sorted_pos, dtype=index)].astype(index)
+        neg_cum = np.r_[0, np.cumsum(sorted_neg, dtype=index)].astype(index)
+        c = np.zeros(len(s))
+        run_p = run[sorted_pos]
+        lo, hi = neg_cum[starts[run_p]], neg_cum[ends[run_p]]  # negatives scored below / not above
+        c[order[sorted_pos]] = lo + 0.5 * (hi - lo)
+        run_n = run[sorted_neg]
+        lo, hi = pos_cum[starts[run_n]], pos_cum[ends[run_n]]
+        c[order[sorted_neg]] = (pos_cum[-1] - hi) + 0.5 * (hi - lo)
+        return {"ok": ok, "pos": pos, "neg": neg, "pairs": c, "u_all": float(c[pos].sum()), "order": order, "sorted": ss,
+                "sorted_pos": sorted_pos}
+
+    @cached_property
+    def cell(self) -> np.ndarray:
+        """Binary: each row's confusion cell, 2·y_true + y_pred (0 tn, 1 fp, 2 fn, 3 tp)."""
+        return (self.y_true.astype(np.int8) * 2 + self.y_pred.astype(np.int8)).astype(np.int8)
+
+    @cached_property
+    def _auc_split(self) -> dict:
+        """Positions of the positive and negative rows with a score, and their pair counts
+        (computed once for every partition counted)."""
+        parts = self._auc_rows
+        pos_rows, neg_rows = np.flatnonzero(parts["pos"]), np.flatnonzero(parts["neg"])
+        if len(self) < np.iinfo(np.int32).max:
+            pos_rows, neg_rows = pos_rows.astype(np.int32), neg_rows.astype(np.int32)
+        return {"pos_rows": pos_rows, "neg_rows": neg_rows,
+                "pairs_pos": parts["pairs"][pos_rows], "pairs_neg": parts["pairs"][neg_rows]}
 
     @cached_property
     def total(self) -> GroupStats:
@@ -264,20 +328,24 @@ def _within_u(outcomes: Outcomes, group: np.ndarray, n_groups: int) -> np.ndarra
     if n_groups <= np.iinfo(np.uint16).max:
         g = g.astype(np.uint16)  # NumPy sorts 16-bit keys with a stable radix sort: O(rows)
     by_group = np.argsort(g, kind="stable")
-    gs, ss, idx = g[by_group], parts["sorted"][by_group], order[by_group]
+    gs, ss = g[by_group], parts["sorted"][by_group]
     n = len(gs)
     if n == 0:
         return np.zeros(n_groups)
-    pos = np.arange(n)
     new_group = np.r_[True, gs[1:] != gs[:-1]]
-    group_start = np.maximum.accumulate(np.where(new_group, pos, 0))
     new_run = new_group | np.r_[True, ss[1:] != ss[:-1]]  # a run of tied scores inside one group
+    del ss, new_group
     starts = np.flatnonzero(new_run)
     ends = np.r_[starts[1:], n] - 1
-    rank = (starts + ends)[np.cumsum(new_run) - 1] / 2 - group_start + 1
-    is_pos = outcomes.y_true[idx] == 1
-    n1 = np.bincount(gs[is_pos], minlength=n_groups).astype(float)
-    r1 = np.bincount(gs[is_pos], weights=rank[is_pos], minlength=n_groups)
+    # Only the positives' ranks are summed: compute them alone (a long log's memory).
+    pos_rows = np.flatnonzero(parts["sorted_pos"][by_group])
+    del by_group
+    run_of_pos = (np.cumsum(new_run, dtype=np.int64) - 1)[pos_rows]
+    sizes = np.bincount(gs, minlength=n_groups)
+    group_start = (np.cumsum(sizes) - sizes)[gs[pos_rows]]  # first position of each positive's group
+    rank = (starts + ends)[run_of_pos] / 2 - group_start + 1
+    n1 = np.bincount(gs[pos_rows], minlength=n_groups).astype(float)
+    r1 = np.bincount(gs[pos_rows], weights=rank, minlength=n_groups)
     return r1 - n1 * (n1 + 1) / 2
 
 
@@ -291,8 +359,7 @@ def group_stats(outcomes: Outcomes, group: np.ndarray, n_groups: int) -> GroupSt
     n = np.bincount(group, minlength=n_groups)
     counts: dict[str, np.ndarray] = {}
     if outcomes.task == "binary":
-        cells = np.bincount(group * 4 + outcomes.y_true.astype(np.int64) * 2 + outcomes.y_pred.astype(np.int64),
-                            minlength=4 * n_groups).reshape(n_groups, 4)
+        cells = np.bincount(group * 4 + outcomes.cell, minlength=4 * n_groups).reshape(n_groups, 4)
         counts.update(tn=cells[:, 0], fp=cells[:, 1], fn=cells[:, 2], tp=cells[:, 3])
     elif outcomes.task == "multiclass":
         counts["correct"] = np.bincount(group, weights=(outcomes.y_true == outcomes.y_pred), minlength=n_groups)
@@ -301,13 +368,13 @@ def group_stats(outcomes: Outcomes, group: np.ndarray, n_groups: int) -> GroupSt
         counts["abs_sum"] = np.bincount(group, weights=err, minlength=n_groups)
         counts["abs_sumsq"] = np.bincount(group, weights=err**2, minlength=n_groups)
     if outcomes.has_auc:
-        parts = outcomes._auc_rows
-        pos, neg, pairs = parts["pos"], parts["neg"], parts["pairs"]
-        counts["auc_n1"] = np.bincount(group[pos], minlength=n_groups)
-        counts["auc_n0"] = np.bincount(group[neg], minlength=n_groups)
+        parts, split = outcomes._auc_rows, outcomes._auc_split
+        group_pos, group_neg = group[split["pos_rows"]], group[split["neg_rows"]]
+        counts["auc_n1"] = np.bincount(group_pos, minlength=n_groups)
+        counts["auc_n0"] = np.bincount(group_neg, minlength=n_groups)
         counts["auc_u"] = np.array([parts["u_all"]]) if n_groups == 1 else _within_u(outcomes, group, n_groups)
-        counts["auc_pairs_pos"] = np.bincount(group[pos], weights=pairs[pos], minlength=n_groups)
-        counts["auc_pairs_neg"] = np.bincount(group[neg], weights=pairs[neg], minlength=n_groups)
+        counts["auc_pairs_pos"] = np.bincount(group_pos, weights=split["pairs_pos"], minlength=n_groups)
+        counts["auc_pairs_neg"] = np.bincount(group_neg, weights=split["pairs_neg"], minlength=n_groups)
     return GroupStats(n=n, counts=counts)
 
 
@@ -538,14 +605,29 @@ def slice_table(frame: pd.DataFrame, columns: Sequence[str], *, y_true, y_pred, 
 # -- the audit's slice data -------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class SliceData:
-    """The labelled rows of the primary model version, their outcomes and encoded columns."""
+    """The labelled rows of the primary model version, their outcomes and encoded columns.
+
+    The rows are not copied (a log of millions of rows would be held twice): ``source`` is the
+    primary version's frame and ``rows`` the positions of the rows used in it; :meth:`column`
+    takes one column of those rows, :attr:`frame` all of them (a copy, made on first use).
+    """
 
     task: str
-    frame: pd.DataFrame
+    source: pd.DataFrame
+    rows: np.ndarray
     outcomes: Outcomes
     encoded: dict[str, EncodedColumn]
     n_bins: int
     dropped: int = 0   # labelled rows left out (regression: a missing prediction or target)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows used, every column (a copy of them)."""
+        return self.source if len(self.rows) == len(self.source) else self.source.iloc[self.rows]
+
+    def column(self, name: str) -> pd.Series:
+        """One column of the rows used, as in the log (indexed 0..n-1 when not every row is used)."""
+        return _take(self.source[name], self.rows)
 
     @property
     def n(self) -> int:
@@ -575,6 +657,15 @@ class SliceData:
         return m
 
 
+def _take(values: pd.Series, rows: np.ndarray) -> pd.Series:
+    """The values at positions ``rows`` (sorted, distinct) of ``values``, same name and dtype,
+    indexed 0..n-1 (taking the array alone is several times faster than ``iloc``); the Series
+    itself when that is all of them."""
+    if len(rows) == len(values):
+        return values
+    return pd.Series(values.array.take(rows), name=values.name, copy=False)
+
+
 def candidate_columns(audit) -> list[str]:
     """Columns slices may use: the audit's features and sensitive columns (in that order)."""
     cols = list(dict.fromkeys(list(audit.features) + list(audit.spec.columns.sensitive)))
@@ -588,26 +679,36 @@ def slice_data(audit, *, n_bins: int | None = None) -> SliceData:
     """
     spec = audit.spec
     n_bins = int(n_bins or slice_setting(audit, "n_bins"))
-    labelled = audit.labelled()
-    if not len(labelled):
+    primary, target = audit.primary, spec.columns.target
+    # Positions of the labelled rows (what audit.labelled() selects), so that only the outcome
+    # columns and one slice column at a time are ever copied.
+    has_target = bool(target) and target in primary.columns
+    rows = np.flatnonzero(primary[target].notna().to_numpy()) if has_target else np.zeros(0, dtype=np.int64)
+    if len(primary) < np.iinfo(np.int32).max:
+        rows = rows.astype(np.int32)
+    if not len(rows):
         raise MissingInputError("Slice evaluation needs true outcomes: no prediction of the primary model has its label yet "
                                 f"(column '{spec.columns.target}') — wait for labels or map columns.target")
+    outcome_columns = [c for c in dict.fromkeys((target, spec.columns.prediction, spec.columns.score)) if c and c in primary.columns]
+    labelled = primary[outcome_columns].iloc[rows]
     y_true, y_pred = audit.y_true(labelled), audit.y_pred(labelled)
     dropped = 0
     if spec.task == "regression":
         ok = np.isfinite(y_true) & np.isfinite(y_pred)
         dropped = int((~ok).sum())
         if dropped:
-            labelled, y_true, y_pred = labelled[ok], y_true[ok], y_pred[ok]
+            labelled, y_true, y_pred, rows = labelled[ok], y_true[ok], y_pred[ok], rows[ok]
         if not len(labelled):
             raise MissingInputError(f"Slice evaluation needs numeric targets and predictions: none of the {dropped:,} labelled "
                                     f"rows has both a number in '{spec.columns.target}' and in '{spec.columns.prediction}'")
     y_score = audit.y_score(labelled) if spec.task == "binary" else None
+    if spec.task == "binary":  # 0/1: one byte each instead of eight (every use widens or compares)
+        y_true, y_pred = y_true.astype(np.int8), y_pred.astype(np.int8)
     columns = candidate_columns(audit)
     if not columns:
         raise MissingInputError("Slice evaluation needs feature or sensitive columns in the log — list them in columns.features / columns.sensitive")
-    encoded = encode_columns(labelled, columns, n_bins=n_bins)
-    return SliceData(spec.task, labelled, Outcomes(spec.task, y_true, y_pred, y_score), encoded, n_bins, dropped)
+    encoded = {c: encode_column(_take(primary[c], rows), n_bins=n_bins) for c in columns}
+    return SliceData(spec.task, primary, rows, Outcomes(spec.task, y_true, y_pred, y_score), encoded, n_bins, dropped)
 
 
 SETTING_RANGES = {"min_size": (1, None), "max_order": (1, 3), "n_bins": (2, 20)}
@@ -752,10 +853,12 @@ def slices_section(audit):
     metric = primary_metric(data.task)
     search = discover(data, min_size=min_size, max_order=max_order)
     columns, ignored = default_columns(data, audit, search.slices)
+    # The version check first: its temporary arrays are freed before the ROC AUC row data (kept
+    # for every table after it) is built, so a long log never holds both.
+    simpson = compare_versions(audit, data, min_size=min_size)
     overall = overall_metrics(data.outcomes)
     tables = {c: data.table([c], min_size=min_size) for c in columns}
     found = discovered_table(data, search.slices)
-    simpson = compare_versions(audit, data, min_size=min_size)
 
     shown = {c: t[~t["too_small"]].reset_index(drop=True) for c, t in tables.items()}
     suppressed = int(sum(t["too_small"].sum() for t in tables.values()))

@@ -143,26 +143,35 @@ def bootstrap_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n), dtype=np.int32)
 
 
-def resampled_roc_auc(y_true, y_score, idx: np.ndarray) -> np.ndarray:
+def resampled_roc_auc(y_true, y_score, idx: np.ndarray, chunk_cells: int = 4_000_000) -> np.ndarray:
     """ROC AUC of each resample ``y_true[idx[b]], y_score[idx[b]]`` (ties count one half, as
     scikit-learn's ``roc_auc_score``).
 
     Inputs: 0/1 labels (n,), scores (n,), resample indices (B, m). Output: (B,) AUCs; NaN where
-    a resample holds one class only. One pass over the indices: each row's score is replaced by
-    its rank among the distinct scores, and positives and negatives are counted per rank.
+    a resample holds one class only. One pass over the indices: each row becomes (rank of its
+    score among the distinct scores, class), counted per resample; the Mann–Whitney sum is then
+    a cumulative count. The counts are whole numbers, so the sums are exact and the result does
+    not depend on the order of summation; resamples are counted ``chunk_cells`` (resamples ×
+    distinct scores) at a time to bound memory.
     """
     y = np.asarray(y_true).astype(np.int64)
     uniq, rank = np.unique(np.asarray(y_score, dtype=np.float64), return_inverse=True)
+    cell = rank.astype(np.int64) * 2 + y  # (score rank, class) as one number
     idx = np.atleast_2d(idx)
     b, g = idx.shape[0], len(uniq)
-    key = (rank[idx] + (np.arange(b) * g)[:, None]).ravel()
-    total = np.bincount(key, minlength=b * g).reshape(b, g).astype(np.float64)
-    pos = np.bincount(key, weights=y[idx].ravel().astype(np.float64), minlength=b * g).reshape(b, g)
-    neg = total - pos
-    below = np.cumsum(neg, axis=1) - neg  # negatives with a strictly lower score
-    num = (pos * (below + 0.5 * neg)).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num / (pos.sum(axis=1) * neg.sum(axis=1))
+    out = np.empty(b)
+    step = max(1, chunk_cells // max(2 * g, 1))
+    for start in range(0, b, step):
+        part = idx[start:start + step]
+        k = len(part)
+        key = (cell[part] + (np.arange(k, dtype=np.int64) * (2 * g))[:, None]).ravel()
+        counts = np.bincount(key, minlength=k * 2 * g).reshape(k, g, 2)
+        neg, pos = counts[..., 0], counts[..., 1]
+        below = np.cumsum(neg, axis=1) - neg  # negatives with a strictly lower score
+        twice_u = (pos * (2 * below + neg)).sum(axis=1)  # 2 × Mann–Whitney U: an integer
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:start + k] = (twice_u / 2) / (pos.sum(axis=1).astype(np.float64) * neg.sum(axis=1).astype(np.float64))
+    return out
 
 
 def resampled_binary_metrics(y_true, y_pred, idx: np.ndarray) -> dict[str, np.ndarray]:
@@ -513,7 +522,7 @@ def compare_versions(audit: Audit, candidate: str | None = None, *, n_resamples:
     if candidate not in others:
         raise MissingInputError(f"Model version '{candidate}' is not in the log (versions: {', '.join(audit.versions)})")
     spec, cols, task = audit.spec, audit.spec.columns, audit.spec.task
-    cand_rows = audit.current[audit.current[cols.model_version].astype(str) == candidate]
+    cand_rows = audit.current[version_rows(audit.current[cols.model_version], candidate)]
     pairs = paired_requests(audit, candidate)
     notes = []
     provenance = {"baseline": baseline, "candidate": candidate, "seed": seed, "n_resamples": n_resamples,
@@ -624,13 +633,13 @@ def _score_comparison(sb: np.ndarray, sc: np.ndarray) -> dict:
 def _unpaired(audit: Audit, baseline: str, candidate: str, cand_rows: pd.DataFrame, notes: list, provenance: dict,
               n_resamples: int, max_rows: int, seed: int) -> VersionComparison:
     """Versions that share no request (A/B, canary): each on its own labelled rows."""
-    from sightline.operations import latency_percentiles
+    from sightline.operations import latency_percentiles, version_labels
 
     task, cols = audit.spec.task, audit.spec.columns
     if cols.id:
         notes.append(f"{baseline} and {candidate} share no request id: compared on their own traffic (unpaired, as for A/B "
                      "or canary), so differences also reflect differences in the requests each version saw.")
-    lb, lc = audit.labelled(audit.primary), audit.labelled(cand_rows)
+    lb, lc = audit.labelled(_outcome_columns(audit, audit.primary)), audit.labelled(_outcome_columns(audit, cand_rows))
     rows = []
     if len(lb) >= 2 and len(lc) >= 2:
         yb, yc = audit.y_true(lb), audit.y_true(lc)
@@ -648,13 +657,18 @@ def _unpaired(audit: Audit, baseline: str, candidate: str, cand_rows: pd.DataFra
     else:
         notes.append("Too few labelled rows per version for metric differences.")
     if task == "binary":
-        rows.append(_metric_row("selection_rate", independent_proportion_difference(audit.y_pred(audit.primary) == 1,
-                                                                                    audit.y_pred(cand_rows) == 1),
+        rows.append(_metric_row("selection_rate", independent_proportion_difference(audit.y_pred(_outcome_columns(audit, audit.primary)) == 1,
+                                                                                    audit.y_pred(_outcome_columns(audit, cand_rows)) == 1),
                                 "unpaired: Newcombe hybrid score interval (all rows)"))
     latency = None
     if cols.latency_ms and cols.latency_ms in audit.current.columns:
-        frame = pd.concat([audit.primary, cand_rows])
-        latency = latency_percentiles(frame[cols.latency_ms], frame[cols.model_version].astype(str).to_numpy())
+        # Only the two columns needed (a copy of every column of the primary rows would be the
+        # largest allocation of the page). Every primary row's version is the baseline, every
+        # candidate row's the candidate: the labels are built from the counts.
+        lat = pd.concat([audit.primary[cols.latency_ms], cand_rows[cols.latency_ms]], ignore_index=True)
+        names = version_labels(np.array([baseline, candidate], dtype=object), 2)
+        labels = pd.Categorical.from_codes(np.repeat(names.codes, [len(audit.primary), len(cand_rows)]), dtype=names.dtype)
+        latency = latency_percentiles(lat, labels)
     provenance.update({"paired_on": None, "labelled_rows": {baseline: int(len(lb)), candidate: int(len(lc))}})
     return VersionComparison(
         baseline=baseline, candidate=candidate, task=task, paired=False, n_baseline=int(len(audit.primary)),
@@ -753,11 +767,39 @@ def comparison_report(comp: VersionComparison, top_slices: int = 20) -> dict:
     }
 
 
+def version_rows(values: pd.Series, version: str) -> np.ndarray:
+    """Boolean mask of the rows whose version, as a string, is ``version`` — the same as
+    ``values.astype(str) == version``; for a categorical column (Parquet's dictionary columns)
+    only the distinct values are converted, not a million rows."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):  # e.g. None and NaN are one value to factorize, two strings
+        return (values.astype(str) == version).to_numpy()
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.isin(codes, np.flatnonzero(pd.Series(uniques).astype(str).to_numpy() == version))
+
+
+def version_counts(values: pd.Series) -> dict[str, int]:
+    """Rows per version, as ``values.astype(str).value_counts().to_dict()`` (most rows first).
+    For a categorical column, counted on its codes: the distinct values, in order of first
+    appearance, are converted to strings and their counts sorted as ``value_counts`` sorts them."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(str).value_counts().to_dict()
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    names, first = pd.factorize(pd.Series(uniques).astype(str).to_numpy(), use_na_sentinel=False)
+    counts = np.bincount(names[codes], minlength=len(first)) if len(codes) else np.zeros(len(first), dtype=np.int64)
+    return pd.Series(counts, index=pd.Index(first, dtype=object)).sort_values(ascending=False).to_dict()
+
+
+def _outcome_columns(audit: Audit, frame: pd.DataFrame) -> pd.DataFrame:
+    """The label, prediction and score columns of ``frame`` only: what :meth:`Audit.labelled`,
+    ``y_true``, ``y_pred`` and ``y_score`` read (a copy of three columns, not of every column)."""
+    cols = audit.spec.columns
+    return frame[[c for c in dict.fromkeys((cols.target, cols.prediction, cols.score)) if c and c in frame.columns]]
+
+
 def versions_report(audit: Audit, comparisons: dict[str, VersionComparison]) -> dict:
     """``report.json["operations"]["versions"]``: the versions in the log and one comparison per
     non-primary version (or a ``status`` and ``reason`` when there is nothing to compare)."""
-    counts = (audit.current[audit.spec.columns.model_version].astype(str).value_counts().to_dict()
-              if audit.versions else {})
+    counts = version_counts(audit.current[audit.spec.columns.model_version]) if audit.versions else {}
     if len(audit.versions) < 2:
         return {"status": "single_version", "reason": ONE_VERSION if audit.versions else NO_VERSION_COLUMN,
                 "primary_version": audit.primary_version, "rows": counts}

@@ -124,3 +124,38 @@ def test_score_is_found_by_content_when_the_name_is_unusual():
     df = pd.DataFrame({"risk": [0.1, 0.5, 0.93], "when": ["2024-01-01", "2024-01-02", "2024-01-03"], "n": [1, 2, 3]})
     roles = suggest_roles(df)
     assert roles["score"] == "risk" and roles["timestamp"] == "when"
+
+
+def test_parquet_log_is_read_column_selectively(tmp_path):
+    """A Parquet log is read with the columns the audit uses (roles, features, sensitive,
+    shap_* values, columns the reference also has) and nothing else; the input's column count
+    is still the file's, and its fingerprint the file's SHA-256."""
+    import numpy as np
+
+    from sightline.audit import load_audit
+    from sightline.io import parquet_columns
+    from sightline.spec import spec_from_dict
+
+    rng = np.random.default_rng(0)
+    n = 200
+    log = pd.DataFrame({"id": np.arange(n), "x": rng.normal(size=n), "sex": rng.choice(["f", "m"], n),
+                        "y": rng.integers(0, 2, n), "p": rng.random(n), "shap_x": rng.normal(size=n),
+                        "debug_blob": ["unused"] * n, "ref_only_here": rng.random(n)})
+    log.to_parquet(tmp_path / "log.parquet")
+    log[["x", "sex", "y", "ref_only_here"]].to_parquet(tmp_path / "ref.parquet")
+    columns = {"target": "y", "score": "p", "id": "id", "features": ["x"], "sensitive": ["sex"]}
+    base = {"name": "t", "task": "binary", "positive_label": 1, "current": "log.parquet", "columns": columns}
+    audit = load_audit(spec_from_dict({**base, "reference": "ref.parquet"}, base_dir=tmp_path))
+    assert list(audit.current.columns) == ["id", "x", "sex", "y", "p", "shap_x", "ref_only_here"]
+    info = audit.input_file("current")
+    assert info.columns == 8 == len(parquet_columns(tmp_path / "log.parquet"))
+    assert info.sha256 == file_sha256(tmp_path / "log.parquet")
+    pd.testing.assert_frame_equal(audit.current, log.drop(columns="debug_blob"))
+    # Without a feature list every unnamed column is a feature: the whole file is read.
+    everything = load_audit(spec_from_dict({**base, "columns": {k: v for k, v in columns.items() if k != "features"}},
+                                           base_dir=tmp_path))
+    assert list(everything.current.columns) == list(log.columns)
+    # A mapped column missing from the file: read everything, so the error lists every column.
+    with pytest.raises(DataError, match="debug_blob"):
+        load_audit(spec_from_dict({**base, "columns": {**columns, "prediction": "nope"}}, base_dir=tmp_path))
+    assert parquet_columns(tmp_path / "missing.parquet") is None

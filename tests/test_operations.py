@@ -253,3 +253,114 @@ def test_missing_latency_and_time(sample_audit):
         columns=dataclasses.replace(cols, latency_ms=None, timestamp=None)))
     with pytest.raises(MissingInputError, match="latency"):
         operations_result(nothing)
+
+
+# --------------------------------------------------------------------------- fast paths (issue 8)
+def _lexsort_percentiles(values, codes, n_groups, percentiles):
+    """The straightforward version: one lexsort of all rows by (group, value)."""
+    keep = ~np.isnan(values) & (codes >= 0)
+    values, codes = values[keep], codes[keep]
+    v = values[np.lexsort((values, codes))]
+    counts = np.bincount(codes, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    out = np.full((n_groups, len(percentiles)), np.nan)
+    has = counts > 0
+    for j, q in enumerate(percentiles):
+        pos = q / 100.0 * (counts[has] - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, counts[has] - 1)
+        frac = pos - lo
+        a, b = v[starts[has] + lo], v[starts[has] + hi]
+        out[has, j] = np.where(frac >= 0.5, b - (b - a) * (1 - frac), a + (b - a) * frac)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_group_percentiles_equal_the_lexsort_bit_for_bit(seed):
+    """Sorting each group's block on its own gives the lexsort's array exactly (ties, 0.0 and
+    -0.0 included), so every percentile is the same float."""
+    rng = np.random.default_rng(seed)
+    for n_groups in (1, 7, 300, 5_000):
+        values = np.round(rng.lognormal(3, 1, 20_000), int(rng.integers(0, 3)))
+        values[rng.random(20_000) < 0.05] = np.nan
+        if seed % 2:
+            values[rng.random(20_000) < 0.05] = -0.0
+            values[rng.random(20_000) < 0.05] = 0.0
+        codes = rng.integers(-1, n_groups, 20_000)
+        qs = (0, 1, 50, 90, 95, 99, 100)
+        got, want = group_percentiles(values, codes, n_groups, qs), _lexsort_percentiles(values, codes, n_groups, qs)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def _by_window_groupby(latency, starts, versions):
+    """latency_by_window with a pandas groupby (the straightforward version)."""
+    from sightline.operations import PERCENTILE_COLUMNS, valid_latency, version_labels
+
+    lat = valid_latency(latency)
+    keys = pd.DataFrame({"window": pd.Series(starts).to_numpy(), "model_version": version_labels(versions, len(lat))})
+    ok = ~np.isnan(lat) & keys["window"].notna().to_numpy()
+    keys, lat = keys[ok], lat[ok]
+    groups = keys.groupby(["model_version", "window"], sort=True, observed=True)
+    sizes = groups.size()
+    out = sizes.index.to_frame(index=False)[["window", "model_version"]]
+    pct = group_percentiles(lat, groups.ngroup().to_numpy(), len(out), PERCENTILES + (100,))
+    out["n"] = sizes.to_numpy()
+    for j, col in enumerate(list(PERCENTILE_COLUMNS) + ["max_ms"]):
+        out[col] = pct[:, j]
+    out["model_version"] = out["model_version"].astype(str)
+    return out.sort_values(["model_version", "window"], ignore_index=True)
+
+
+def _invalid_rates_groupby(flags, versions, starts=None):
+    """invalid_rates with a pandas groupby (the straightforward version)."""
+    from sightline.operations import version_labels
+
+    data = flags.reset_index(drop=True).astype(int)
+    data["model_version"] = version_labels(versions, len(flags))
+    keys = ["model_version"]
+    if starts is not None:
+        data["window"] = pd.Series(starts).to_numpy()
+        data = data.dropna(subset=["window"])
+        keys = ["window", "model_version"]
+    out = data.groupby(keys, sort=True, observed=True).agg(rows=("invalid", "size"), invalid=("invalid", "sum"),
+                                                          **{r: (r, "sum") for r in INVALID_REASONS}).reset_index()
+    out["model_version"] = out["model_version"].astype(str)
+    out.insert(len(keys) + 2, "rate", out["invalid"] / out["rows"])
+    return out.sort_values(keys[::-1], ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_window_tables_equal_pandas_groupby(seed):
+    """Per-window latency and invalid-prediction tables counted on integer group codes equal the
+    pandas groupby versions (values, dtypes, order), for hour/day/week windows, missing
+    timestamps and latencies, and version labels as strings, categoricals or absent."""
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    unit = ("s", "us", "ns")[seed % 3]
+    ts = pd.Series(pd.Timestamp("2026-03-02") + pd.to_timedelta(rng.uniform(0, 20 * 86400, n), unit="s")).astype(f"datetime64[{unit}]")
+    ts[rng.random(n) < 0.05] = pd.NaT
+    starts = window_starts(ts, ("hour", "day", "week")[seed % 3])
+    lat = rng.lognormal(3.5, 0.6, n)
+    lat[rng.random(n) < 0.05] = np.nan
+    versions = [rng.choice(["champion", "shadow", "b"], n), pd.Categorical.from_codes(rng.integers(0, 3, n), ["z", "a", "m"]),
+                None][seed % 3]
+    pd.testing.assert_frame_equal(latency_by_window(lat, starts, versions), _by_window_groupby(lat, starts, versions), check_exact=True)
+    frame = pd.DataFrame({"pred": rng.choice(["yes", "no", " ", None], n),
+                          "score": np.where(rng.random(n) < 0.05, np.nan, rng.uniform(-0.1, 1.1, n))})
+    flags = invalid_prediction_flags(frame, prediction="pred", score="score", task="binary")
+    pd.testing.assert_frame_equal(invalid_rates(flags, versions), _invalid_rates_groupby(flags, versions), check_exact=True)
+    pd.testing.assert_frame_equal(invalid_rates(flags, versions, starts), _invalid_rates_groupby(flags, versions, starts),
+                                  check_exact=True)
+
+
+def test_categorical_version_labels_equal_the_string_labels(sample_audit):
+    """A categorical version column is labelled from its distinct values: the same categorical
+    as labelling every row's string."""
+    from sightline.operations import _version_labels, version_labels
+
+    frame = sample_audit.current.assign(model_version=sample_audit.current["model_version"].astype("category"))
+    got = version_labels(_version_labels(sample_audit, frame), len(frame))
+    want = version_labels(frame["model_version"].astype(str).to_numpy(dtype=object), len(frame))
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got.codes, want.codes)

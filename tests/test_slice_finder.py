@@ -152,3 +152,84 @@ def test_sample_planted_weak_slice_is_found(sample_audit):
     wrong = sample_audit.y_true(labelled) != sample_audit.y_pred(labelled)
     assert row["error_rate"] == pytest.approx(wrong[mask].mean())
     assert row["p_adjusted"] < 0.001
+
+
+# -- fast paths equal the straightforward computation (issue 8) ----------------------------------
+def _random_codes(seed, n=3_000, levels=(3, 5, 2, 7)):
+    rng = np.random.default_rng(seed)
+    codes = [rng.integers(0, k, n).astype(np.int8) for k in levels]
+    return rng, codes, list(levels)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_lattice_counts_equal_a_groupby_per_column_combination(binary):
+    """_search's counts (one bincount per combination, error bit folded in) equal a pandas
+    groupby of every column combination, and the slice values decode back to the right cells."""
+    import itertools
+
+    from sightline.slice_finder import _search, _slice_values
+
+    rng, codes, levels = _random_codes(1)
+    e = (rng.random(len(codes[0])) < 0.2).astype(float) if binary else rng.gamma(2.0, size=len(codes[0]))
+    support = 15
+    combos, cand = _search(codes, levels, e, binary, 3, support)
+    values = _slice_values(combos, cand["combo"], cand["flat"], levels)
+    frame = pd.DataFrame({i: c for i, c in enumerate(codes)}).assign(e=e, e2=e * e)
+    got = {(combos[k], v): (n, err, sq) for k, v, n, err, sq in zip(cand["combo"], values, cand["n"], cand["err"], cand["err_sq"])}
+    want = {}
+    alive = set()
+    for order in (1, 2, 3):
+        for cols in itertools.combinations(range(len(codes)), order):
+            if order > 1 and not all(p in alive for p in itertools.combinations(cols, order - 1)):
+                continue
+            agg = frame.groupby(list(cols))[["e", "e2"]].agg(["size", "sum"])
+            big = agg[agg[("e", "size")] >= support]
+            if len(big):
+                alive.add(cols)
+            for key, row in big.iterrows():
+                key = key if isinstance(key, tuple) else (key,)
+                want[(cols, tuple(int(k) for k in key))] = (row[("e", "size")], row[("e", "sum")], row[("e2", "sum")])
+    assert got.keys() == want.keys()
+    for k, (n, err, sq) in want.items():
+        assert got[k][0] == n
+        assert got[k][1] == pytest.approx(err, rel=1e-12) and got[k][2] == pytest.approx(sq, rel=1e-12)
+
+
+def test_recount_equals_boolean_masks_bit_for_bit():
+    """Recounting shortlisted slices from their rarest predicate's rows gives exactly the sums
+    of a boolean mask over every row (same rows, same order, so the same floating-point sums)."""
+    from sightline.slice_finder import _recount
+    from sightline.slices import EncodedColumn
+
+    rng, codes, levels = _random_codes(2, n=20_000)
+    encoded = [EncodedColumn(f"c{i}", c, tuple(map(str, range(k))), "categorical") for i, (c, k) in enumerate(zip(codes, levels))]
+    errors = rng.gamma(2.0, size=20_000)
+    cols_list = [(0,), (1, 3), (0, 2, 3), (1, 2), (2, 3), (0, 1, 3)] * 3
+    vals_list = [tuple(int(rng.integers(0, levels[c])) for c in cols) for cols in cols_list]
+    got = _recount(encoded, errors, cols_list, vals_list)
+    for (cols, vals), row in zip(zip(cols_list, vals_list), got):
+        mask = np.ones(len(errors), dtype=bool)
+        for c, v in zip(cols, vals):
+            mask &= codes[c] == v
+        assert tuple(row) == (mask.sum(), float(errors[mask].sum()), float((errors[mask] ** 2).sum()))
+
+
+def test_bh_below_threshold_equals_scipy():
+    """Adjusting only the p-values at most the threshold gives scipy's Benjamini–Hochberg values
+    for every p-value it adjusts to at most the threshold, and says 'above' for the others."""
+    from scipy.stats import false_discovery_control
+
+    from sightline.slice_finder import _bh_below
+
+    rng = np.random.default_rng(5)
+    for trial in range(60):
+        m = int(rng.integers(2, 3_000))
+        p = rng.random(m) ** rng.uniform(0.2, 5)
+        if trial % 3 == 0:
+            p = np.round(p, 2)  # ties
+        p[rng.random(m) < 0.2] = 1.0
+        threshold = [0.01, 0.2, 0.5, 1.0][trial % 4]
+        want, got = false_discovery_control(p, method="bh"), _bh_below(p, threshold)
+        below = want <= threshold
+        np.testing.assert_array_equal(got[below], want[below])
+        assert (got[~below] > threshold).all()

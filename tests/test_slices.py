@@ -395,3 +395,103 @@ def test_simpson_report_leaves_out_small_slices():
     assert report["suppressed_slices"] == 1
     assert {r["value"] for r in report["slices"]} == {"small", "large"}
     json.dumps(report)
+
+
+# -- fast paths equal the straightforward computation (issue 8) ----------------------------------
+def _encode_reference(values: pd.Series, n_bins: int):
+    """The straightforward binning: np.unique, np.quantile on the raw values, pandas groupby
+    min/max per bin (what encode_column computed before it sorted once)."""
+    x = values.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(x)
+    distinct = np.unique(x[finite])
+    if len(distinct) <= n_bins:
+        return None
+    cuts = np.unique(np.quantile(x[finite], np.linspace(0, 1, n_bins + 1)[1:-1]))
+    cuts = cuts[cuts < distinct[-1]]
+    codes = np.searchsorted(cuts, np.where(finite, x, 0.0), side="left")
+    frame = pd.DataFrame({"code": codes[finite], "x": x[finite]}).groupby("code")["x"].agg(["min", "max"])
+    integer = bool(np.all(np.mod(distinct, 1) == 0))
+    from sightline.slices import _format_number
+
+    labels = []
+    for code in range(len(cuts) + 1):
+        if code in frame.index:
+            lo, hi = frame.loc[code, "min"], frame.loc[code, "max"]
+            lo_s, hi_s = _format_number(lo, integer), _format_number(hi, integer)
+            labels.append(lo_s if lo_s == hi_s else f"{lo_s}{' to ' if lo < 0 else '–'}{hi_s}")
+        else:
+            labels.append(f"≤{_format_number(cuts[code], integer)}" if code < len(cuts) else f">{_format_number(cuts[-1], integer)}")
+    if not finite.all():
+        codes = np.where(finite, codes, len(cuts) + 1)
+        labels.append("(missing)")
+    return codes, tuple(labels), tuple(float(c) for c in cuts)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numeric_binning_equals_the_straightforward_binning(seed):
+    """One sort (distinct values, quantiles, bin bounds) gives exactly the codes, labels and edges
+    of np.unique + np.quantile + a groupby min/max, ties, -0.0, NaN and ±inf included."""
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    columns = [rng.normal(size=n), np.round(rng.normal(size=n) * 3) / 2,  # -0.0 and 0.0 both occur
+               np.where(rng.random(n) < 0.9, 0.0, rng.lognormal(size=n)), rng.integers(0, 40, n).astype(float),
+               np.where(np.arange(n) < 4_500, 1.0, rng.integers(0, 40, n)), rng.choice([-2.5, 0.0, 1e6, 3.25, 7.0, 1000.5], n)]
+    for x in columns:
+        x = x.copy()
+        x[rng.random(n) < 0.03] = np.nan
+        x[rng.random(n) < 0.005] = rng.choice([np.inf, -np.inf])
+        for n_bins in (2, 3, 5, 7):
+            got = encode_column(pd.Series(x, name="x"), n_bins=n_bins)
+            want = _encode_reference(pd.Series(x), n_bins)
+            if want is None:
+                assert got.kind == "categorical"
+                continue
+            assert got.kind == "numeric"
+            np.testing.assert_array_equal(got.codes, want[0])
+            assert got.labels == want[1] and got.edges == want[2]
+
+
+def test_auc_pair_counts_equal_binary_searches():
+    """The per-row pair counts from one pass over the sorted scores equal the binary searches
+    (np.searchsorted) they replace, with ties, -0.0 and missing scores."""
+    from sightline.slices import Outcomes
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = int(rng.integers(2, 4_000))
+        y = (rng.random(n) < rng.random()).astype(int)
+        s = np.round(rng.random(n), int(rng.integers(1, 4)))
+        s[rng.random(n) < 0.1] = np.nan
+        s[rng.random(n) < 0.05] = -0.0
+        if not np.isfinite(s).any():
+            continue
+        parts = Outcomes("binary", y, y, s)._auc_rows
+        ok = np.isfinite(s)
+        pos, neg = (y == 1) & ok, (y == 0) & ok
+        s_neg, s_pos = np.sort(s[neg]), np.sort(s[pos])
+        want = np.zeros(n)
+        lo, hi = np.searchsorted(s_neg, s[pos], "left"), np.searchsorted(s_neg, s[pos], "right")
+        want[pos] = lo + 0.5 * (hi - lo)
+        lo, hi = np.searchsorted(s_pos, s[neg], "left"), np.searchsorted(s_pos, s[neg], "right")
+        want[neg] = (len(s_pos) - hi) + 0.5 * (hi - lo)
+        np.testing.assert_array_equal(parts["pairs"], want)
+        assert parts["u_all"] == float(want[pos].sum())
+
+
+def test_slice_data_holds_the_labelled_rows_without_copying_them(sample_audit):
+    """SliceData keeps positions into the primary rows: its outcomes, columns and frame are
+    those of audit.labelled(), and its codes fit the smallest integer type."""
+    from sightline.slices import slice_data
+
+    data = slice_data(sample_audit)
+    labelled = sample_audit.labelled()
+    assert data.source is sample_audit.primary and data.n == len(labelled)
+    np.testing.assert_array_equal(data.outcomes.y_true, sample_audit.y_true(labelled))
+    np.testing.assert_array_equal(data.outcomes.y_pred, sample_audit.y_pred(labelled))
+    np.testing.assert_array_equal(data.outcomes.y_score, sample_audit.y_score(labelled))
+    pd.testing.assert_frame_equal(data.frame, labelled)
+    for c in ("age", "sex"):
+        pd.testing.assert_series_equal(data.column(c), labelled[c].reset_index(drop=True))
+        reference = encode_column(labelled[c], n_bins=data.n_bins)
+        np.testing.assert_array_equal(data.encoded[c].codes, reference.codes)
+        assert data.encoded[c].codes.dtype == np.int8

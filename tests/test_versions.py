@@ -218,3 +218,53 @@ def test_unpaired_comparison_without_id_column(sample_audit):
     assert table.loc["accuracy", "difference"] == pytest.approx(acc[CHALLENGER] - acc[CHAMPION])
     assert any("columns.id" in note for note in comp.notes)
     assert versions_verdict(comp).status in ("green", "amber", "red")
+
+
+# --------------------------------------------------------------------------- fast paths (issue 8)
+def _auc_float_reference(y_true, y_score, idx):
+    """The resampled AUC computed with float weights over all resamples at once (the
+    straightforward form of the Mann–Whitney count per resample)."""
+    y = np.asarray(y_true).astype(np.int64)
+    uniq, rank = np.unique(np.asarray(y_score, dtype=np.float64), return_inverse=True)
+    b, g = idx.shape[0], len(uniq)
+    key = (rank[idx] + (np.arange(b) * g)[:, None]).ravel()
+    total = np.bincount(key, minlength=b * g).reshape(b, g).astype(np.float64)
+    pos = np.bincount(key, weights=y[idx].ravel().astype(np.float64), minlength=b * g).reshape(b, g)
+    neg = total - pos
+    below = np.cumsum(neg, axis=1) - neg
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (pos * (below + 0.5 * neg)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_resampled_auc_in_chunks_equals_the_float_computation_bit_for_bit(seed):
+    """Integer counts in chunks of resamples give exactly the floats of the one-shot float
+    computation (its sums are of whole and half numbers, so exact), whatever the chunk size."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 3_000))
+    y = (rng.random(n) < rng.uniform(0.05, 0.6)).astype(int)
+    s = np.round(rng.random(n), int(rng.integers(1, 5)))
+    idx = bootstrap_indices(n, 60, seed)
+    want = _auc_float_reference(y, s, idx)
+    for chunk in (1, 997, 50_000, 4_000_000):
+        np.testing.assert_array_equal(resampled_roc_auc(y, s, idx, chunk_cells=chunk), want)
+
+
+def test_version_rows_and_counts_equal_astype_str():
+    """Selecting and counting versions from a categorical's distinct values gives exactly
+    astype(str)'s rows and value_counts (order included); other columns take the plain path."""
+    from sightline.versions import version_counts, version_rows
+
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        n = int(rng.integers(0, 400))
+        if trial % 3 == 0:
+            values = pd.Series(pd.Categorical.from_codes(rng.integers(-1, 4, n), [1, "1", 2.0, "v2"]))
+        elif trial % 3 == 1:
+            values = pd.Series(rng.choice(["v1", "v2", "v10", None], n), dtype="category")
+        else:
+            values = pd.Series(np.array(["v1", None, np.nan, 1, 1.0], dtype=object)[rng.integers(0, 5, n)])
+        as_str = values.astype(str)
+        assert list(version_counts(values).items()) == list(as_str.value_counts().to_dict().items())
+        for v in set(as_str) | {"absent"}:
+            np.testing.assert_array_equal(version_rows(values, v), (as_str == v).to_numpy())
