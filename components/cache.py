@@ -60,12 +60,13 @@ def section(area: str, audit: Audit) -> Section:
     return _section(area, audit.fingerprint, audit)
 
 
-def sections(audit: Audit, areas) -> dict[str, Section]:
+def sections(audit: Audit, areas, on_done=None) -> dict[str, Section]:
     """:func:`section` of every area in ``areas``; the ones not cached yet are computed a few at a
-    time in threads (:func:`sightline.report.compute_sections`), so a cold Overview uses every core."""
+    time in threads (:func:`sightline.report.compute_sections`), so a cold Overview uses every core.
+    ``on_done(area, section)`` runs in the script's thread as each finishes (safe for ``st`` calls)."""
     from sightline.report import compute_sections, default_workers
 
-    return compute_sections(audit, list(areas), lambda area: section(area, audit), default_workers())
+    return compute_sections(audit, list(areas), lambda area: section(area, audit), default_workers(), on_done)
 
 
 # --- operations and model versions (issue #6, part B) ---------------------------------

@@ -27,7 +27,7 @@ def render_whole_log(audit: Audit) -> None:
                                                        help="Over every labelled row of the primary version"),
             "sample": st.column_config.NumberColumn("sample", format="%.4f", help="The same figure on the sample the pages use"),
             "difference": st.column_config.NumberColumn("sample − whole", format="%+.4f"),
-            "rows": st.column_config.NumberColumn("labelled rows (whole log)", format="%d")})
+            "rows": st.column_config.NumberColumn("labelled rows (whole log)", format="localized")})
     counts = whole_log_counts(figures)
     if not counts.empty:
         with st.expander("Rows per model version and per week (whole log)"):

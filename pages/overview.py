@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from components import cache, router, state
-from components.verdicts import render_verdict, status_label
+from components.verdicts import render_verdict
 from components.whole_log import render_whole_log
 from sightline.charts.overview import label_coverage_chart
 from sightline.report import AREA_TITLES, AREAS
@@ -20,15 +20,15 @@ st.caption(f"Task: **{summary.task}**" + (f" · positive label **{audit.spec.pos
            + f" · audit fingerprint `{audit.fingerprint}`")
 
 st.subheader("Health summary")
-with st.status(f"Computing the health summary ({len(AREAS)} areas, a few at a time)…", expanded=False) as status:
-    sections = cache.sections(audit, AREAS)
-    status.update(label="Health summary computed", state="complete")
 st.caption("One verdict per area; open the area's page for the numbers behind it.")
-items = list(sections.items())
-for row in range(0, len(items), 2):
-    for col, (area, section) in zip(st.columns(2), items[row:row + 2]):
-        with col:
-            render_verdict(section, title=AREA_TITLES[area], detail=False)
+# One placeholder per area, filled as each area finishes, so what was loaded (below) shows at
+# once on a large log instead of after the slowest area.
+slots = {}
+areas = list(AREAS)
+for row in range(0, len(areas), 2):
+    for col, area in zip(st.columns(2), areas[row:row + 2]):
+        slots[area] = col.empty()
+        slots[area].caption(f":material/hourglass_top: {AREA_TITLES[area]}: computing…")
 
 st.subheader("What was loaded")
 c = st.columns(4)
@@ -57,12 +57,13 @@ left, right = st.columns(2)
 with left:
     st.markdown("**Model versions**")
     if summary.versions:
-        versions = pd.DataFrame({"version": list(summary.versions), "rows": list(summary.versions.values())})
+        rows_label = "rows in the sample" if summary.sample else "rows"
+        versions = pd.DataFrame({"version": list(summary.versions), rows_label: list(summary.versions.values())})
         versions["role"] = ["primary (audited)" if v == summary.primary_version else "other (compared on Model versions)" for v in versions["version"]]
         st.dataframe(versions, hide_index=True, width="stretch")
     else:
         st.caption("The log has no model-version column: one model assumed.")
-    st.markdown("**Sensitive attributes** (groups and row counts)")
+    st.markdown("**Sensitive attributes** (groups and row counts" + (", in the sample)" if summary.sample else ")"))
     for col, groups in summary.sensitive.items():
         st.caption(f"`{col}`: " + ", ".join(f"{g} ({n:,})" for g, n in groups.items()))
     if not summary.sensitive:
@@ -77,6 +78,14 @@ with right:
         inputs[col] = [f"{int(v):,}" if pd.notna(v) else "—" for v in inputs[col]]
     inputs["sha256"] = inputs["sha256"].str[:16] + "…"
     st.dataframe(inputs, hide_index=True, width="stretch")
+
+
+def _show(area: str, section) -> None:
+    with slots[area].container():
+        render_verdict(section, title=AREA_TITLES[area], detail=False)
+
+
+cache.sections(audit, AREAS, on_done=_show)
 
 if audit.findings:
     with st.expander(f"Validation notes ({len(audit.findings)})"):
