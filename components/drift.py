@@ -80,11 +80,12 @@ def sample_note(prov: dict) -> str:
     how = ("computed by Sightline's numpy/scipy copy of them, tested equal to evidently's own Report"
            if str(ev.get("implementation", "")).startswith("sightline") else "run by evidently's Report")
     if ev["sampled"]:
-        return (f"evidently {ev['version']}'s tests ({how}) ran on a seeded random sample of {ev['current_sample']:,} of "
+        return (f"evidently {ev['version']}'s tests ran on a seeded random sample of {ev['current_sample']:,} of "
                 f"{prov['current_rows']:,} production rows and {ev['reference_sample']:,} of {prov['reference_rows']:,} "
-                f"reference rows (drift.sample_size = {ev['sample_size']:,}, seed {ev['seed']}); PSI and effects use every row")
-    return (f"evidently {ev['version']}'s tests ({how}) ran on all {prov['current_rows']:,} production rows of "
-            f"{prov.get('model_version') or 'the model'} and all {prov['reference_rows']:,} reference rows")
+                f"reference rows (drift.sample_size = {ev['sample_size']:,}, seed {ev['seed']}; {how}); PSI and effects "
+                "use every row")
+    return (f"evidently {ev['version']}'s tests ran on all {prov['current_rows']:,} production rows of "
+            f"{prov.get('model_version') or 'the model'} and all {prov['reference_rows']:,} reference rows ({how})")
 
 
 def feature_table(features: list[dict]) -> pd.DataFrame:

@@ -144,6 +144,6 @@ def test_cli_exits_1_when_a_planted_gate_fails(gated_audit, tmp_path, capsys, mo
     # files were checked above, so the second run skips writing them.
     import sightline.card.export as export_module
 
-    monkeypatch.setattr(export_module, "write_card_files", lambda report, out: [])
+    monkeypatch.setattr(export_module, "write_card_files", lambda report, out, doc=None: [])
     status = main(["report", str(gated_audit), "--out", str(tmp_path / "out2"), "--fail-on", "operations", "--quiet"])
     assert status == 0 and "gate failed" not in capsys.readouterr().err
