@@ -167,13 +167,21 @@ def run(table: Table, sql: str) -> pd.DataFrame:
                 return con.execute(sql).df()
         except duckdb.Error as exc:
             raise DataError(f"{table.label or table.url}: the query failed — {_first_line(exc)}") from None
+    with _sqlalchemy(table) as (sa, conn):
+        return pd.read_sql(sa.text(sql), conn)
+
+
+@contextmanager
+def _sqlalchemy(table: Table) -> Iterator[tuple[Any, Any]]:
+    """``(sqlalchemy, connection)`` to a non-DuckDB table's database, disposed after; a missing
+    driver or any failure inside the block becomes a :class:`DataError` naming the URL."""
     try:
         import sqlalchemy as sa
 
         engine = sa.create_engine(table.url)
         try:
             with engine.connect() as conn:
-                return pd.read_sql(sa.text(sql), conn)
+                yield sa, conn
         finally:
             engine.dispose()
     except ModuleNotFoundError as exc:
@@ -216,20 +224,9 @@ def column_kinds(table: Table) -> dict[str, str]:
 def _head(table: Table, n: int) -> pd.DataFrame:
     """The first ``n`` rows of a non-DuckDB table, streamed with a server-side cursor: row-limit
     syntax differs between engines (LIMIT, FETCH FIRST, TOP), a cursor does not."""
-    try:
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(table.url)
-        try:
-            with engine.connect() as conn:
-                result = conn.execution_options(stream_results=True).execute(sa.text(f"SELECT * FROM {table.relation}"))
-                return pd.DataFrame(result.fetchmany(n), columns=list(result.keys()))
-        finally:
-            engine.dispose()
-    except ModuleNotFoundError as exc:
-        raise DataError(f"{table.url}: the database driver is not installed ({exc.name}) — pip install it") from None
-    except Exception as exc:  # SQLAlchemy wraps every driver's errors differently
-        raise DataError(f"{table.url}: the query failed — {_first_line(exc)}") from None
+    with _sqlalchemy(table) as (sa, conn):
+        result = conn.execution_options(stream_results=True).execute(sa.text(f"SELECT * FROM {table.relation}"))
+        return pd.DataFrame(result.fetchmany(n), columns=list(result.keys()))
 
 
 def primary_where(spec, table: Table) -> dict:

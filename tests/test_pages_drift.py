@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.page_text import page_text
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,12 +24,6 @@ def _drift_page(spec=None) -> AppTest:
     return at
 
 
-def _text(at: AppTest) -> str:
-    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.error]
-    parts += [e.value for e in at.warning] + [e.value for e in at.info] + [e.value for e in at.success]
-    return "\n".join(str(p) for p in parts)
-
-
 def test_drift_page_on_the_sample_shows_every_panel():
     at = _drift_page()
     assert not at.exception
@@ -37,7 +32,7 @@ def test_drift_page_on_the_sample_shows_every_panel():
     for label in ("Features drifted", "Mean score", "Positive rate (labelled)", "Accuracy, unlabelled"):
         assert label in labels
     assert [m.value for m in at.metric if m.label == "Accuracy"][0].startswith("≈")   # estimates are marked
-    text = _text(at)
+    text = page_text(at)
     for words in ("Wasserstein distance (normed)", "Gig-platform", "Label shift", "occupation = Adm-clerical",
                   "ECE", "tests ran on all 12,971 production rows"):
         assert words in text, words
@@ -48,19 +43,19 @@ def test_drift_page_on_the_sample_shows_every_panel():
 
     at.selectbox(key="drift_feature").select("workclass").run()
     assert not at.exception
-    assert "'Private' went from" in _text(at)
+    assert "'Private' went from" in page_text(at)
 
     at.segmented_control(key="drift_window").set_value("month").run()
     assert not at.exception
-    assert "for 1,050 rows (22%) in June 2026" in _text(at)          # the unit bug, found inside a month
+    assert "for 1,050 rows (22%) in June 2026" in page_text(at)          # the unit bug, found inside a month
     at.segmented_control(key="drift_window").set_value("day").run()
-    assert not at.exception and "7 days from 2026-06-22 to 2026-06-28" in _text(at)
+    assert not at.exception and "7 days from 2026-06-22 to 2026-06-28" in page_text(at)
 
 
 def test_drift_page_without_a_reference_says_what_to_add(sample_spec):
     at = _drift_page(sample_spec.replace(reference=None))
     assert not at.exception
-    assert "add 'reference:' to the audit file" in _text(at)
+    assert "add 'reference:' to the audit file" in page_text(at)
     assert not at.metric
 
 

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from sightline.audit import sample_audit_path
 from sightline.spec import load_spec
+from tests.page_text import page_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]
 
@@ -25,10 +26,6 @@ def _page(spec) -> AppTest:
     return at
 
 
-def _texts(at) -> str:
-    return " ".join(str(e.value) for kind in (at.caption, at.markdown, at.info, at.warning, at.success, at.error) for e in kind)
-
-
 def test_page_with_the_model():
     at = _page(load_spec(sample_audit_path()).replace(explain=SMALL))
     assert not at.exception
@@ -38,13 +35,13 @@ def test_page_with_the_model():
     assert len(at.tabs) == 6
     assert {s.label for s in at.selectbox} >= {"Input", "Colour by", "Sensitive attribute",
                                                "Most confident errors among labelled predictions"}
-    text = _texts(at)
+    text = page_text(at)
     assert "Prediction **req-" in text and "Largest difference" in text and "Biggest change" in text
     assert "surrogate" not in text.lower()
     # pick another confident error: its waterfall is computed on demand, no exception
     box = next(s for s in at.selectbox if s.label.startswith("Most confident"))
     box.select(box.options[3]).run()  # options: the confident errors, most confident first
-    assert not at.exception and f"Prediction **{box.options[3].split(' · ')[0]}**" in _texts(at)
+    assert not at.exception and f"Prediction **{box.options[3].split(' · ')[0]}**" in page_text(at)
     # an unknown id gets a plain message, not a traceback
     at.text_input(key="explain.row_id").input("no-such-id").run()
     assert not at.exception and any("no logged prediction has id 'no-such-id'" in e.value for e in at.error)
@@ -56,5 +53,5 @@ def test_page_without_the_model_uses_a_labelled_surrogate():
     assert any("Surrogate explanations" in str(e.value) and "fidelity R²" in str(e.value) for e in list(at.info) + list(at.warning))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Explainer"] == "TreeExplainer" and metrics["Additivity"].startswith("holds")
-    text = _texts(at)
+    text = page_text(at)
     assert "(surrogate)" in text and "A surrogate of the model" in text

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.page_text import page_text
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,16 +24,10 @@ def _fairness_page(spec=None) -> AppTest:
     return at
 
 
-def _text(at: AppTest) -> str:
-    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.error]
-    parts += [e.value for e in at.warning] + [e.value for e in at.info] + [e.value for e in at.success]
-    return "\n".join(str(p) for p in parts)
-
-
 def test_fairness_page_on_the_sample():
     at = _fairness_page()
     assert not at.exception
-    text = _text(at)
+    text = page_text(at)
     assert at.error and "Women are selected" in at.error[0].value  # the red verdict first, in plain words
     assert [t.label for t in at.tabs][:3] == ["sex", "race", "⊗ race & sex"]
     assert "base rate" in text and "Small groups:" in text and "Other & Female" in text
@@ -58,4 +53,4 @@ def test_fairness_page_explains_missing_sensitive_columns(sample_spec):
     spec = sample_spec.replace(columns=Columns(**{**cols.__dict__, "sensitive": ()}))
     at = _fairness_page(spec)
     assert not at.exception
-    assert "Fairness needs more input" in _text(at) and "sensitive" in _text(at)
+    assert "Fairness needs more input" in page_text(at) and "sensitive" in page_text(at)

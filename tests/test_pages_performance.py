@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
+from tests.page_text import page_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -22,18 +23,13 @@ def _open(page: str) -> AppTest:
     return at
 
 
-def _text(at: AppTest) -> str:
-    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption]
-                    + [e.value for e in at.success] + [e.value for e in at.warning] + [e.value for e in at.error])
-
-
 def test_performance_page_shows_metrics_baselines_and_threshold():
     at = _open("performance")
     assert not at.exception
     labels = [m.label for m in at.metric]
     for name in ("ROC AUC", "Accuracy", "Precision", "Recall", "F1"):
         assert name in labels
-    text = _text(at)
+    text = page_text(at)
     assert "predictions of model **champion-1.0** whose true outcome" in text   # "metrics use N of M predictions"
     assert "challenger-2.0" in text                                              # the other version on the same requests
     assert "95% CI" in text
@@ -41,7 +37,7 @@ def test_performance_page_shows_metrics_baselines_and_threshold():
     assert slider.value == pytest.approx(0.5)
     slider.set_value(0.8).run()
     assert not at.exception
-    assert "At **0.80** the model flags" in _text(at)
+    assert "At **0.80** the model flags" in page_text(at)
 
 
 def test_calibration_page_switches_bins_and_groups():
@@ -49,11 +45,11 @@ def test_calibration_page_switches_bins_and_groups():
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert {"Brier score", "ECE", "MCE"} <= set(labels) or {"Brier score"} <= set(labels)
-    text = _text(at)
+    text = page_text(at)
     assert "10 equal-width bins" in text
     at.radio[0].set_value("quantile").run()
     assert not at.exception
-    assert "10 quantile bins" in _text(at)
+    assert "10 quantile bins" in page_text(at)
     at.selectbox[0].set_value("race").run()
     assert not at.exception
     assert any("By race" in s.value for s in at.subheader)
@@ -75,7 +71,7 @@ def test_pages_on_other_tasks(tmp_path, task):
         at.switch_page(f"pages/{page}.py")
         at.run()
         assert not at.exception, (task, page)
-        text = _text(at)
+        text = page_text(at)
         if page == "performance":
             assert ("Macro F1" if task == "multiclass" else "MAE") in [m.label for m in at.metric]
             assert "v1 against v2" in text
