@@ -69,6 +69,42 @@ def sections(audit: Audit, areas, on_done=None) -> dict[str, Section]:
     return compute_sections(audit, list(areas), lambda area: section(area, audit), default_workers(), on_done)
 
 
+# --- background start (issue #8) -------------------------------------------------------
+PRECOMPUTE_ENV = "SIGHTLINE_PRECOMPUTE"
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _precompute(fingerprint: str, _audit: Audit):
+    import logging
+    import threading
+
+    from sightline.report import AREAS
+
+    def run() -> None:
+        try:
+            sections(_audit, AREAS)
+        except Exception:  # a page that needs the failing area shows the error itself
+            logging.getLogger(__name__).exception("background computation of audit %s failed", fingerprint)
+
+    thread = threading.Thread(target=run, name="sightline-precompute", daemon=True)
+    thread.start()
+    return thread
+
+
+def precompute(audit: Audit) -> None:
+    """Start computing every area of ``audit`` in a background thread, once per fingerprint.
+
+    Why: at 1M rows the seven areas cost ~10 s together; started when the audit loads, they are
+    done or under way by the time someone opens the Overview, a page or the model card, and
+    a page that needs an area still being computed waits for that computation (Streamlit's cache
+    lock per key) instead of repeating it. Set ``SIGHTLINE_PRECOMPUTE=0`` to compute only what
+    a page asks for (e.g. a server shared by many audits)."""
+    import os
+
+    if os.environ.get(PRECOMPUTE_ENV, "1") != "0":
+        _precompute(audit.fingerprint, audit)
+
+
 # --- operations and model versions (issue #6, part B) ---------------------------------
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _operations(fingerprint: str, window: str, factor: float, min_requests: int, _audit: Audit):
@@ -260,6 +296,8 @@ def explain_result(audit: Audit, progress=None):
 
     settings = explain_settings(audit.spec)
     box = _explain_box(audit.fingerprint, settings.key())
+    if "result" not in box and box["lock"].locked() and progress:
+        progress(0.0, "Explaining the predictions (started in the background when the audit loaded)…")
     with box["lock"]:
         if "result" not in box:
             box["result"] = explain_audit(audit, settings, progress=progress)
@@ -280,16 +318,64 @@ def card_report(audit: Audit):
     return _card_report(audit.fingerprint, audit)
 
 
+# The card's PNGs render in a child process (sightline/card/prerender.py) from the moment the
+# page has the report: vl-convert holds the GIL for a whole conversion, so in-process rendering
+# (~9 s for 23 charts at 1M rows) would freeze the page and every other session. The page shows
+# the card at once; the downloads wait for the charts.
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _card_graphics(fingerprint: str, _report):
-    from sightline.card import render_graphics
+def _card_charts(fingerprint: str, _report) -> dict:
+    import threading
 
-    return render_graphics(_report)
+    from sightline.card.prerender import ChartPrerenderer
+
+    renderer = ChartPrerenderer()
+    for area, section in _report.sections.items():
+        renderer.submit(area, section)
+    box = {"lock": threading.Lock(), "renderer": renderer}
+    box["lock"].acquire()  # held until the charts are in: card_graphics waits on it
+
+    def collect() -> None:  # takes the PNGs as they come and ends the child process when done
+        try:
+            box["graphics"] = renderer.graphics(_report)
+        finally:
+            box["lock"].release()
+
+    threading.Thread(target=collect, name="sightline-card-charts", daemon=True).start()
+    return box
+
+
+def card_charts_progress(audit: Audit, report) -> tuple[int, int]:
+    """(charts rendered, charts in the card) of ``report``; starts rendering them on first call."""
+    box = _card_charts(audit.fingerprint, report)
+    if "graphics" in box:
+        return len(box["graphics"][0]) + len(box["graphics"][1]), len(box["graphics"][0]) + len(box["graphics"][1])
+    return box["renderer"].progress()
 
 
 def card_graphics(audit: Audit, report):
-    """Every Section chart of ``report`` as PNG (the card's only slow step), cached by fingerprint."""
-    return _card_graphics(audit.fingerprint, report)
+    """Every Section chart of ``report`` as PNG — (graphics, names that failed), as
+    :func:`sightline.card.render_graphics` returns them — waiting for the child process."""
+    box = _card_charts(audit.fingerprint, report)
+    with box["lock"]:
+        if "graphics" not in box:  # the collector failed: render here, in-process
+            from sightline.card import render_graphics
+
+            box["graphics"] = render_graphics(report)
+    return box["graphics"]
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _card_outline(fingerprint: str, _report):
+    from sightline.card.build import card_basis as build
+    from sightline.card.build import chart_outlines
+
+    return build(_report, chart_outlines(_report))
+
+
+def card_outline(audit: Audit, report):
+    """:func:`card_basis` with every chart named but not yet drawn (for the on-screen preview,
+    which lists charts by title), cached by fingerprint."""
+    return _card_outline(audit.fingerprint, report)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -51,15 +51,17 @@ def open_spec(spec: AuditSpec, notice: str | None = None) -> None:
 
 def current_audit() -> Audit | None:
     """The open audit, loaded through the cache; shows the load error and returns None on bad input."""
-    from components.cache import load_audit_cached
+    from components.cache import load_audit_cached, precompute
 
     spec = active_spec()
     try:
-        return load_audit_cached(spec)
+        audit = load_audit_cached(spec)
     except SightlineInputError as exc:
         st.error(f"**The audit could not be loaded.** {exc}")
         st.caption("Fix the input on the **Data** page, or open the bundled sample there.")
         return None
+    precompute(audit)
+    return audit
 
 
 def require_audit() -> Audit:

@@ -29,18 +29,22 @@ st.caption("A model card (Mitchell et al., 2019) documents what a model is for, 
            "The numbers come from the analyses on the other pages; the written sections come from you.")
 
 with st.status("Gathering every analysis for the card…", expanded=False) as status:
-    for area in AREAS:
-        status.update(label=f"Computing {AREA_TITLES[area].lower()}…")
-        cache.section(area, audit)
+    finished: list[str] = []
+
+    def _progress(area, section) -> None:
+        finished.append(area)
+        status.update(label=f"Computed {len(finished)} of {len(AREAS)} areas (latest: {AREA_TITLES[area].lower()})…")
+
+    cache.sections(audit, AREAS, on_done=_progress)
     report = cache.card_report(audit)
-    status.update(label="Rendering the charts for the card…")
     try:
-        basis = cache.card_basis(audit, report)
+        outline = cache.card_outline(audit, report)
     except SightlineInputError as exc:  # e.g. a gate threshold that is not a number
         status.update(label="The card cannot be built", state="error")
         st.error(f"**The card cannot be built.** {exc}")
         st.stop()
-    status.update(label=f"Card ready: {len(AREAS)} areas, {len(basis.graphics)} charts", state="complete")
+    rendered, n_charts = cache.card_charts_progress(audit, report)  # starts the PNG rendering
+    status.update(label=f"Card ready: {len(AREAS)} areas, {n_charts} charts", state="complete")
 
 card_form.sync_with_spec(spec)
 left, right = st.columns([5, 6], gap="large")
@@ -49,7 +53,7 @@ with left:
     fields, problems = card_form.card_form()
     for problem in problems:
         st.error(problem)
-doc = assemble_card(report, fields=fields, basis=basis)
+doc = assemble_card(report, fields=fields, basis=outline)  # charts named, not drawn: for the preview
 
 with right:
     st.subheader("Status")
@@ -58,20 +62,32 @@ with right:
                 "other pages. JSON follows the Model Card Toolkit schema v0.0.2; the HTML and Markdown files are "
                 "self-contained (charts inline); the PDF is for filing.")
     cols = st.columns(4)
+
+    def _file(fmt: str) -> bytes:
+        # Runs when the button is clicked: the files carry the drawn charts, which the child
+        # process has usually finished by then (it waits for them otherwise).
+        return card_bytes(assemble_card(report, fields=fields, basis=cache.card_basis(audit, report)), fmt)
+
     for col, (fmt, label, tip) in zip(cols, FORMATS):
-        col.download_button(label, data=lambda fmt=fmt: card_bytes(doc, fmt), file_name=FILE_NAMES[fmt], mime=MIME_TYPES[fmt],
+        col.download_button(label, data=lambda fmt=fmt: _file(fmt), file_name=FILE_NAMES[fmt], mime=MIME_TYPES[fmt],
                             key=f"card_download_{fmt}", icon=":material/download:", on_click="ignore", width="stretch",
                             disabled=bool(problems), help=tip)
+    if rendered < n_charts:
+        st.caption(f"The {n_charts} charts are being drawn for the files in the background ({rendered} done when this "
+                   "page last ran); a download started before they are all drawn waits for them.")
     if problems:
         st.caption("Fix the problem shown under the form to enable the downloads.")
     st.subheader("Preview", help="The Markdown card as it is now, updated as you edit; charts are listed by title here "
                  "and drawn in the downloaded files.")
     with st.container(height=900, border=True):
         st.markdown(render_markdown(doc, images=False, heading_offset=2))
-    if doc.areas and any(a.graphics for a in doc.areas):
-        with st.expander(f"Charts in the card ({sum(len(a.graphics) for a in doc.areas)})"):
-            for g in (g for a in doc.areas for g in a.graphics):
-                st.image(g.png, caption=g.title)
+    if n_charts and st.toggle(f"Show the {n_charts} charts as drawn in the files", key="card_show_charts",
+                              help="The PNG images the JSON, Markdown, HTML and PDF files embed."):
+        graphics, failed = cache.card_graphics(audit, report)
+        for g in graphics:
+            st.image(g.png, caption=g.title)
+        if failed:
+            st.warning("These charts could not be drawn and are listed by name in the files: " + ", ".join(failed))
 
 with left:
     st.subheader("Save")

@@ -79,9 +79,18 @@ class Audit:
         col = self.spec.columns.model_version
         return self.current[self.current[col].astype(str) == self.primary_version]
 
+    @cached_property
+    def _labelled_primary(self) -> pd.DataFrame:
+        return self._labelled(self.primary)
+
     def labelled(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Rows of ``frame`` (default :attr:`primary`) whose label has arrived."""
-        frame = self.primary if frame is None else frame
+        """Rows of ``frame`` (default :attr:`primary`) whose label has arrived.
+
+        The primary version's labelled rows are selected once per audit (every area asks for
+        them; at 1M rows each selection copies ~0.2 s of data). Treat the result as read-only."""
+        return self._labelled_primary if frame is None else self._labelled(frame)
+
+    def _labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
         target = self.spec.columns.target
         if not target or target not in frame.columns:
             return frame.iloc[0:0]

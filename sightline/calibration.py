@@ -173,8 +173,19 @@ def _bin_sums(weights: np.ndarray, ids: np.ndarray, k: int, values: np.ndarray |
 def _weighted_errors(y_true: np.ndarray, y_prob: np.ndarray, ids: np.ndarray, k: int):
     """ECE and MCE under bootstrap count weights (see :func:`sightline.metrics.bootstrap_intervals`)."""
 
+    # With 0/1 outcomes the counts split by outcome come from one bincount over 2k cells: sums of
+    # whole numbers, exact in any order. The probability sums are floats and keep _bin_sums' order.
+    binary = bool(np.all((y_true == 0) | (y_true == 1)))
+    cells = ids + k * (y_true == 1) if binary else None
+
     def stats(w: np.ndarray) -> dict[str, np.ndarray]:
-        count, pos, prob = _bin_sums(w, ids, k), _bin_sums(w, ids, k, y_true), _bin_sums(w, ids, k, y_prob)
+        if binary:
+            by_outcome = _bin_sums(w, cells, 2 * k)
+            pos = by_outcome[:, k:]
+            count = by_outcome[:, :k] + pos
+        else:
+            count, pos = _bin_sums(w, ids, k), _bin_sums(w, ids, k, y_true)
+        prob = _bin_sums(w, ids, k, y_prob)
         with np.errstate(invalid="ignore", divide="ignore"):
             gap = np.where(count > 0, np.abs(pos - prob) / np.where(count > 0, count, 1), 0.0)
         return {"expected_calibration_error": (count * gap).sum(axis=1) / count.sum(axis=1),

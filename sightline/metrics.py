@@ -136,9 +136,15 @@ def version_comparison(audit, data: LabelledData, settings: BootstrapSettings = 
     others = [v for v in audit.versions if v != data.version]
     if not others or spec.task not in ("binary", "multiclass", "regression"):
         return []
+    from sightline.versions import version_rows
+
+    # only the columns a comparison reads: a copy of every column of a version's rows costs more
+    # than the comparison itself on a large log
+    cols = spec.columns
+    needed = [c for c in dict.fromkeys((idcol, cols.target, cols.prediction, cols.score)) if c and c in audit.current.columns]
     out = []
     for other in others:
-        rows = audit.current[audit.current[vcol].astype(str) == other]
+        rows = audit.current.loc[version_rows(audit.current[vcol], other), needed]
         if idcol and idcol in rows.columns:
             where = join_positions(data.frame[idcol].to_numpy(), rows[idcol].to_numpy())
             mine = np.flatnonzero(where >= 0)
@@ -164,8 +170,13 @@ def version_comparison(audit, data: LabelledData, settings: BootstrapSettings = 
 def join_positions(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     """For each id in ``ours``, the position of the same id in ``theirs`` (its first occurrence:
     a request logged twice counts once; validation warns about duplicates), or -1.
-    One factorize of both id arrays (a hash of each string once) is faster than a merge."""
-    codes, _ = pd.factorize(np.concatenate([np.asarray(theirs, dtype=object), np.asarray(ours, dtype=object)]))
+    One factorize of both id arrays (a hash of each string once) is faster than a merge; ids of
+    one integer type are hashed as integers (the same codes as their objects, several times faster)."""
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    native = ours.dtype == theirs.dtype and ours.dtype.kind in "iu"
+    both = (np.concatenate([theirs, ours]) if native else
+            np.concatenate([np.asarray(theirs, dtype=object), np.asarray(ours, dtype=object)]))
+    codes, _ = pd.factorize(both)
     their_codes, our_codes = codes[: len(theirs)], codes[len(theirs):]
     first = np.full(int(codes.max()) + 2 if len(codes) else 1, -1)
     first[their_codes[::-1]] = np.arange(len(theirs))[::-1]  # written last = first occurrence
@@ -444,11 +455,13 @@ def _binary_part(audit, data, settings, versions, report, prov, tables, chart_li
         score, scored = None, None
     y_s, s_s, p_s = ((data.y_true, score, data.y_pred) if scored is None or scored.all()
                      else (data.y_true[scored], score[scored], data.y_pred[scored]))
+    # one sort of the scores serves the score metrics and every curve
+    ranked = None if score is None else RankedScores(y_s, s_s)
     if score is None or scored.all():
-        metrics = binary_metrics(data.y_true, data.y_pred, y_score=score, settings=settings)
+        metrics = binary_metrics(data.y_true, data.y_pred, y_score=score, settings=settings, ranked=ranked)
     else:  # label metrics on every labelled row, score metrics on the rows that have a score
         metrics = binary_metrics(data.y_true, data.y_pred, settings=settings)
-        with_score = binary_metrics(y_s, p_s, y_score=s_s, settings=settings)
+        with_score = binary_metrics(y_s, p_s, y_score=s_s, settings=settings, ranked=ranked)
         metrics = pd.concat([metrics, with_score.loc[["roc_auc", "average_precision", "log_loss", "brier_score"]]])
     prior, prior_source = label_prior(audit, data)
     base = classification_baselines(data.y_true, prior=prior)
@@ -471,10 +484,10 @@ def _binary_part(audit, data, settings, versions, report, prov, tables, chart_li
     chart_list.append(Chart("confusion_matrix", "Confusion matrix (logged predictions)",
                             charts.confusion_chart(confusion_long(cm))))
     if score is not None:
-        curve = threshold_curve(y_s, s_s)
+        curve = threshold_curve(y_s, s_s, ranked=ranked)
         report["threshold"] = spec.threshold
         report["threshold_curve"] = curve.to_dict(orient="records")
-        roc, pr = roc_curve_points(y_s, s_s), pr_curve_points(y_s, s_s)
+        roc, pr = roc_curve_points(y_s, s_s, ranked=ranked), pr_curve_points(y_s, s_s, ranked=ranked)
         at = curve.iloc[int(np.argmin(np.abs(curve["threshold"] - spec.threshold)))]
         chart_list += [
             Chart("roc_curve", "ROC curve", charts.roc_chart(roc, auc=metrics.loc["roc_auc", "value"],

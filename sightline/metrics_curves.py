@@ -28,13 +28,17 @@ class RankedScores:
         self.scores = y_score[self.order]
         self.y = y_true[self.order]
         self.ends = np.r_[np.flatnonzero(np.diff(self.scores)), len(self.scores) - 1]
+        self._counts: tuple[np.ndarray, np.ndarray] | None = None
 
     def counts(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(true positives, false positives) selected at each distinct threshold, highest first.
-        ``weights``: None, or a (b, n) count matrix in the original row order (gives (b, k) arrays)."""
+        ``weights``: None, or a (b, n) count matrix in the original row order (gives (b, k) arrays).
+        The unweighted counts are computed once and shared (metrics and both curves read them)."""
         if weights is None:
-            tps = np.cumsum(self.y)[self.ends]
-            return tps, (self.ends + 1) - tps
+            if self._counts is None:
+                tps = np.cumsum(self.y)[self.ends]
+                self._counts = (tps, (self.ends + 1) - tps)
+            return self._counts
         w = weights[:, self.order]
         tps = np.cumsum(w * self.y, axis=1)[:, self.ends]
         return tps, np.cumsum(w, axis=1)[:, self.ends] - tps
@@ -70,13 +74,15 @@ def _thin(n: int, max_points: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, max_points)).astype(int))
 
 
-def roc_curve_points(y_true, y_score, *, max_points: int = CURVE_POINTS) -> pd.DataFrame:
+def roc_curve_points(y_true, y_score, *, max_points: int = CURVE_POINTS,
+                     ranked: RankedScores | None = None) -> pd.DataFrame:
     """The ROC curve on every row, thinned for drawing.
 
     Output columns: ``threshold`` (score ≥ threshold counts as positive; NaN at the origin),
     ``false_positive_rate``, ``true_positive_rate``. Starts at (0, 0), ends at (1, 1).
+    ``ranked``: the :class:`RankedScores` of these rows if already made (saves the sort).
     """
-    ranked = RankedScores(y_true, y_score)
+    ranked = RankedScores(y_true, y_score) if ranked is None else ranked
     tps, fps = ranked.counts()
     if len(tps) == 0 or tps[-1] == 0 or fps[-1] == 0:
         return pd.DataFrame(columns=["threshold", "false_positive_rate", "true_positive_rate"])
@@ -88,12 +94,14 @@ def roc_curve_points(y_true, y_score, *, max_points: int = CURVE_POINTS) -> pd.D
     })
 
 
-def pr_curve_points(y_true, y_score, *, max_points: int = CURVE_POINTS) -> pd.DataFrame:
+def pr_curve_points(y_true, y_score, *, max_points: int = CURVE_POINTS,
+                    ranked: RankedScores | None = None) -> pd.DataFrame:
     """The precision-recall curve on every row, thinned for drawing.
 
     Output columns: ``threshold``, ``recall``, ``precision`` (highest threshold first).
+    ``ranked``: the :class:`RankedScores` of these rows if already made (saves the sort).
     """
-    ranked = RankedScores(y_true, y_score)
+    ranked = RankedScores(y_true, y_score) if ranked is None else ranked
     tps, fps = ranked.counts()
     if len(tps) == 0 or tps[-1] == 0:
         return pd.DataFrame(columns=["threshold", "recall", "precision"])
@@ -105,18 +113,25 @@ def pr_curve_points(y_true, y_score, *, max_points: int = CURVE_POINTS) -> pd.Da
     })
 
 
-def threshold_curve(y_true, y_score, thresholds=THRESHOLDS) -> pd.DataFrame:
+def threshold_curve(y_true, y_score, thresholds=THRESHOLDS, *, ranked: RankedScores | None = None) -> pd.DataFrame:
     """Counts and rates at each threshold (score ≥ threshold means positive).
 
-    Inputs: 0/1 labels, scores, the thresholds (default 0.00, 0.01, …, 1.00).
+    Inputs: 0/1 labels, scores, the thresholds (default 0.00, 0.01, …, 1.00); optionally the
+    :class:`RankedScores` of these rows (scores without NaN), whose descending order read
+    backwards serves instead of a new sort.
     Output, one row per threshold: ``threshold``, ``tp``, ``fp``, ``fn``, ``tn``, ``precision``
     (NaN when nothing is selected), ``recall``, ``selection_rate`` (share flagged positive),
     ``false_positive_rate``, ``f1``, ``accuracy``.
     """
-    y_true = np.asarray(y_true, dtype=int)
-    y_score = np.asarray(y_score, dtype=float)
-    order = np.argsort(y_score)
-    s, y = y_score[order], y_true[order]
+    if ranked is None:
+        y_true = np.asarray(y_true, dtype=int)
+        y_score = np.asarray(y_score, dtype=float)
+        order = np.argsort(y_score)
+        s, y = y_score[order], y_true[order]
+    else:
+        # Ascending order up to the order within ties; each threshold splits the rows between
+        # two runs of ties, so the positives below it are the same count either way.
+        s, y = ranked.scores[::-1], ranked.y[::-1].astype(int)
     pos_before = np.r_[0, np.cumsum(y)]  # positives among the k lowest scores
     thresholds = np.asarray(thresholds, dtype=float)
     k = np.searchsorted(s, thresholds, side="left")  # rows below each threshold

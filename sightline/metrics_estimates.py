@@ -29,11 +29,13 @@ class _WeightedBinary:
     values for a (b, n) weight matrix; ``stats(None)`` the unweighted values as floats.
     """
 
-    def __init__(self, y_true, y_pred, y_score=None):
+    def __init__(self, y_true, y_pred, y_score=None, ranked: RankedScores | None = None):
         self.y = np.asarray(y_true, dtype=float)
         self.pred = np.asarray(y_pred, dtype=float)
         self.score = None if y_score is None else np.asarray(y_score, dtype=float)
-        self.ranked = None if self.score is None else RankedScores(self.y, self.score)
+        if self.score is not None and ranked is None:
+            ranked = RankedScores(self.y, self.score)
+        self.ranked = None if self.score is None else ranked
         if self.score is not None:
             p = np.clip(self.score, EPS, 1 - EPS)
             self.row_log_loss = -(self.y * np.log(p) + (1 - self.y) * np.log(1 - p))
@@ -66,11 +68,13 @@ def _row(value, lower, upper, n, method) -> dict:
     return {"value": float(value), "lower": float(lower), "upper": float(upper), "n": int(n), "method": method}
 
 
-def binary_metrics(y_true, y_pred, *, y_score=None, settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> pd.DataFrame:
+def binary_metrics(y_true, y_pred, *, y_score=None, settings: BootstrapSettings = DEFAULT_BOOTSTRAP,
+                   ranked: RankedScores | None = None) -> pd.DataFrame:
     """Binary metrics with 95% intervals.
 
     Inputs: ``y_true`` and ``y_pred`` 0/1 (1 = positive), optional ``y_score`` = P(positive)
-    (rows with a missing score must be removed by the caller), bootstrap settings.
+    (rows with a missing score must be removed by the caller), bootstrap settings, optionally
+    the :class:`RankedScores` of (``y_true``, ``y_score``) when the caller has it (saves a sort).
     Output: DataFrame indexed by metric (accuracy, precision, recall, f1, and with scores
     roc_auc, average_precision, log_loss, brier_score) with ``value``, ``lower``, ``upper``,
     ``n`` (rows behind the number: e.g. predicted positives for precision) and ``method``.
@@ -85,7 +89,7 @@ def binary_metrics(y_true, y_pred, *, y_score=None, settings: BootstrapSettings 
         lo, hi = wilson_interval(k, m)
         rows[name] = _row(k / m if m else np.nan, lo, hi, m, "Wilson score interval")
 
-    full = _WeightedBinary(y_true, y_pred, y_score)
+    full = _WeightedBinary(y_true, y_pred, y_score, ranked)
     point = full.stats()
     sample = bounded_sample(n, settings)
     boot = full if sample is None else _WeightedBinary(y_true[sample], y_pred[sample],

@@ -126,7 +126,7 @@ def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Se
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     _import_shared_modules(areas)
-    _ = audit.primary, audit.versions, audit.primary_version
+    _ = audit.primary, audit.versions, audit.primary_version, audit.labelled()
     ordered = sorted(areas, key=lambda a: _COST_ORDER.index(a) if a in _COST_ORDER else len(_COST_ORDER))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sightline-area") as pool:
         futures = {pool.submit(compute, area): area for area in ordered}

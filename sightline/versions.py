@@ -31,6 +31,8 @@ import pandas as pd
 
 from sightline.audit import Audit
 from sightline.errors import MissingInputError
+from sightline.resampled_metrics import (  # noqa: F401 — re-exported: the public API lives here
+    bootstrap_indices, resampled_binary_metrics, resampled_classification_metrics, resampled_roc_auc)
 from sightline.sections import AMBER, GREEN, RED, Verdict
 from sightline.stats import wilson_interval
 
@@ -137,55 +139,6 @@ def mean_difference_interval(diff, confidence: float = 0.95) -> tuple[float, flo
 
 
 # --------------------------------------------------------------------------- resampled metrics
-def bootstrap_indices(n: int, n_resamples: int, seed: int) -> np.ndarray:
-    """Row indices of ``n_resamples`` bootstrap resamples of ``n`` rows (drawn with replacement,
-    seeded). Output: int32 array (n_resamples, n); row ``b`` is resample ``b``."""
-    return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n), dtype=np.int32)
-
-
-def resampled_roc_auc(y_true, y_score, idx: np.ndarray, chunk_cells: int = 4_000_000) -> np.ndarray:
-    """ROC AUC of each resample ``y_true[idx[b]], y_score[idx[b]]`` (ties count one half, as
-    scikit-learn's ``roc_auc_score``).
-
-    Inputs: 0/1 labels (n,), scores (n,), resample indices (B, m). Output: (B,) AUCs; NaN where
-    a resample holds one class only. One pass over the indices: each row becomes (rank of its
-    score among the distinct scores, class), counted per resample; the Mann–Whitney sum is then
-    a cumulative count. The counts are whole numbers, so the sums are exact and the result does
-    not depend on the order of summation; resamples are counted ``chunk_cells`` (resamples ×
-    distinct scores) at a time to bound memory.
-    """
-    y = np.asarray(y_true).astype(np.int64)
-    uniq, rank = np.unique(np.asarray(y_score, dtype=np.float64), return_inverse=True)
-    cell = rank.astype(np.int64) * 2 + y  # (score rank, class) as one number
-    idx = np.atleast_2d(idx)
-    b, g = idx.shape[0], len(uniq)
-    out = np.empty(b)
-    step = max(1, chunk_cells // max(2 * g, 1))
-    for start in range(0, b, step):
-        part = idx[start:start + step]
-        k = len(part)
-        key = (cell[part] + (np.arange(k, dtype=np.int64) * (2 * g))[:, None]).ravel()
-        counts = np.bincount(key, minlength=k * 2 * g).reshape(k, g, 2)
-        neg, pos = counts[..., 0], counts[..., 1]
-        below = np.cumsum(neg, axis=1) - neg  # negatives with a strictly lower score
-        twice_u = (pos * (2 * below + neg)).sum(axis=1)  # 2 × Mann–Whitney U: an integer
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:start + k] = (twice_u / 2) / (pos.sum(axis=1).astype(np.float64) * neg.sum(axis=1).astype(np.float64))
-    return out
-
-
-def resampled_binary_metrics(y_true, y_pred, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Precision, recall and F1 of the positive class on each resample ``idx[b]`` (B, m).
-    Output: name -> (B,) array; NaN where undefined (no predicted / no actual positives)."""
-    y = np.asarray(y_true).astype(np.int8)
-    p = np.asarray(y_pred).astype(np.int8)
-    idx = np.atleast_2d(idx)
-    tp = (y & p)[idx].sum(axis=1, dtype=np.int64)
-    pp, ap = p[idx].sum(axis=1, dtype=np.int64), y[idx].sum(axis=1, dtype=np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return {"precision": tp / pp, "recall": tp / ap, "f1": 2 * tp / (pp + ap)}
-
-
 def _bootstrap_rows(n: int, max_rows: int, seed: int) -> np.ndarray:
     """Indices of the rows the bootstrap runs on: all, or a seeded random sample of ``max_rows``."""
     if n <= max_rows:
@@ -417,6 +370,8 @@ def bootstrap_metric_differences(base: dict, cand: dict, names: list[str], *, pa
     (point estimates on all rows; equal to scikit-learn's, see the tests).
     """
     def draws(side, idx):
+        if "roc_auc" in names and set(names) - {"roc_auc"}:  # one count of the resamples for all four
+            return resampled_classification_metrics(side["y"], side["pred"], side["score"], idx)
         out = resampled_binary_metrics(side["y"], side["pred"], idx) if set(names) - {"roc_auc"} else {}
         if "roc_auc" in names:
             out["roc_auc"] = resampled_roc_auc(side["y"], side["score"], idx)
@@ -433,7 +388,9 @@ def bootstrap_metric_differences(base: dict, cand: dict, names: list[str], *, pa
     sub_c = {k: v[rows_c] for k, v in cand.items()}
     d_b, d_c = draws(sub_b, i_b), draws(sub_c, i_c)
     s_b, s_c = full(sub_b), full(sub_c)
-    f_b, f_c = full(base), full(cand)
+    # on a side with no more than max_rows rows the bootstrapped rows are all rows, in order
+    f_b = s_b if len(rows_b) == len(base["y"]) else full(base)
+    f_c = s_c if len(rows_c) == len(cand["y"]) else full(cand)
     n_eff = len(base["y"]) if paired else len(base["y"]) + len(cand["y"])
     m_eff = len(rows_b) if paired else len(rows_b) + len(rows_c)
     scale = float(np.sqrt(m_eff / n_eff))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SAMPLE_AUDIT = ROOT / "sample_data" / "audit.yaml"
+
+# Page tests (AppTest) run many audits in one process: computing every area of each in the
+# background would only compete with the test for the cores. One test turns it back on.
+os.environ["SIGHTLINE_PRECOMPUTE"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -179,3 +179,40 @@ def test_quantile_setting_from_the_audit_file(tmp_path):
     prob_true, _ = calibration_curve(y, lab["s"], n_bins=5, strategy="quantile")
     np.testing.assert_allclose(pd.DataFrame(section.report["reliability"])["fraction_positive"], prob_true)
     assert "5 quantile bins" in section.report["bins"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_weighted_errors_equal_three_bincounts_and_repeated_rows(seed):
+    """ECE/MCE under bootstrap weights count positives and rows in one bincount: bit for bit
+    the three separate weighted bincounts, and the plain ECE of the rows repeated by weight."""
+    from sightline.metrics import resample_weights
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(20, 800)), int(rng.integers(2, 15))
+    p = np.round(rng.random(n), 2)
+    y = (rng.random(n) < p).astype(float)
+    edges = C.bin_edges(p, n_bins=k)
+    ids = C.bin_ids(p, edges)
+    stats = C._weighted_errors(y, p, ids, k)
+    for w in resample_weights(n, 30, seed, chunk=13):
+        got = stats(w)
+        count, pos, prob = C._bin_sums(w, ids, k), C._bin_sums(w, ids, k, y), C._bin_sums(w, ids, k, p)
+        gap = np.where(count > 0, np.abs(pos - prob) / np.where(count > 0, count, 1), 0.0)
+        np.testing.assert_array_equal(got["expected_calibration_error"], (count * gap).sum(axis=1) / count.sum(axis=1))
+        np.testing.assert_array_equal(got["maximum_calibration_error"], gap.max(axis=1))
+        rows = np.repeat(np.arange(n), w[0].astype(int))
+        ece, mce = C.errors_from_table(C.reliability_table(y[rows], p[rows], edges=edges))
+        assert got["expected_calibration_error"][0] == pytest.approx(ece, abs=1e-12)
+        assert got["maximum_calibration_error"][0] == pytest.approx(mce, abs=1e-12)
+
+
+def test_group_chart_spec_equals_the_condition_dict_form(probs):
+    import altair as alt
+
+    from sightline.charts.calibration import group_reliability_chart
+
+    y, p = probs
+    long = C.reliability_table(y, p).assign(group="all rows")
+    spec = group_reliability_chart(long, column="g").to_dict()
+    want = alt.condition("datum.group == 'all rows'", alt.value(3), alt.value(1.5))
+    assert [layer["encoding"].get("strokeWidth") for layer in spec["layer"]] == [None, want, None]

@@ -364,3 +364,48 @@ def test_charts_hold_exactly_the_curves(binary_data):
         line = [layer for layer in spec["layer"] if layer["mark"]["type"] == "line" and "tooltip" in layer["encoding"]][0]
         drawn = pd.DataFrame(spec["datasets"][line["data"]["name"]])
         pd.testing.assert_frame_equal(drawn[points.columns], points, check_dtype=False)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_one_shared_sort_gives_the_same_curves_and_metrics(seed):
+    """The section sorts the scores once (RankedScores) for the metrics and all three curves:
+    each equals its own-sort computation exactly (ties included), and scikit-learn's AUC."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(50, 2_000))
+    s = np.round(rng.random(n), int(rng.integers(1, 4)))  # many ties
+    y = (rng.random(n) < s).astype(int)
+    p = (s >= 0.5).astype(int)
+    ranked = M.RankedScores(y, s)
+    pd.testing.assert_frame_equal(M.threshold_curve(y, s, ranked=ranked), M.threshold_curve(y, s), check_exact=True)
+    pd.testing.assert_frame_equal(M.roc_curve_points(y, s, ranked=ranked), M.roc_curve_points(y, s), check_exact=True)
+    pd.testing.assert_frame_equal(M.pr_curve_points(y, s, ranked=ranked), M.pr_curve_points(y, s), check_exact=True)
+    settings = M.BootstrapSettings(n_resamples=40, max_rows=n // 2)
+    shared = M.binary_metrics(y, p, y_score=s, settings=settings, ranked=ranked)
+    pd.testing.assert_frame_equal(shared, M.binary_metrics(y, p, y_score=s, settings=settings), check_exact=True)
+    assert shared.loc["roc_auc", "value"] == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_join_positions_on_integer_ids_equal_the_object_path_and_a_dict():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        ours = rng.integers(0, 300, int(rng.integers(0, 400)))
+        theirs = rng.integers(0, 300, int(rng.integers(0, 400)))  # duplicates and misses
+        first = {}
+        for i, v in enumerate(theirs):
+            first.setdefault(v, i)
+        want = np.array([first.get(v, -1) for v in ours], dtype=np.int64)
+        np.testing.assert_array_equal(M.join_positions(ours, theirs), want)
+        np.testing.assert_array_equal(M.join_positions(ours.astype(object), theirs.astype(object)), want)
+
+
+def test_confusion_chart_spec_equals_the_condition_dict_form():
+    import altair as alt
+
+    from sightline.charts.performance import confusion_chart
+
+    long = M.confusion_long(M.confusion_from_counts({"tn": 5, "fp": 3, "fn": 2, "tp": 9}, labels=["no", "yes"]))
+    spec = confusion_chart(long).to_dict()
+    ink = alt.condition("datum.share_of_actual > 0.5", alt.value("white"), alt.value("black"))
+    assert [layer["encoding"]["color"] for layer in spec["layer"][1:]] == [ink, ink]

@@ -353,3 +353,17 @@ def test_categorical_version_labels_equal_the_string_labels(sample_audit):
     want = version_labels(frame["model_version"].astype(str).to_numpy(dtype=object), len(frame))
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got.codes, want.codes)
+
+
+def test_inline_data_dict_gives_the_spec_of_altair_inline_data():
+    import altair as alt
+
+    from sightline.charts.operations import inline
+
+    frame = pd.DataFrame({"window": pd.to_datetime(["2024-01-01", "2024-01-02"]), "v": [1.5, np.nan], "n": [3, 4]})
+    data = inline(frame)
+    assert data == {"values": [{"window": "2024-01-01T00:00:00", "v": 1.5, "n": 3},
+                               {"window": "2024-01-02T00:00:00", "v": None, "n": 4}]}
+    as_dict = alt.Chart(data).mark_line().encode(x="window:T", y="v:Q").to_dict()
+    typed = alt.Chart(alt.InlineData(values=data["values"])).mark_line().encode(x="window:T", y="v:Q").to_dict()
+    assert as_dict == typed

@@ -131,3 +131,24 @@ def test_save_to_the_audit_file_on_the_server_keeps_a_backup(app, tmp_path, samp
     saved = load_spec(tmp_path / "audit.yaml")
     assert saved.card == sample_spec.card and saved.columns == sample_spec.columns and saved.name == sample_spec.name
     assert (sample_spec.base_dir / "audit.yaml").read_text(encoding="utf-8") == original  # the sample itself is untouched
+
+
+def test_the_charts_drawn_for_the_files_can_be_shown(app, sample_audit):
+    from sightline.card.build import chart_outlines
+    from sightline.report import build_report
+
+    toggle = next(t for t in app.toggle if t.label.startswith("Show the"))
+    outlines, _ = chart_outlines(build_report(sample_audit))
+    assert toggle.label == f"Show the {len(outlines)} charts as drawn in the files"
+    assert not _images(app)  # drawn only on request: the page shows the card first
+    toggle.set_value(True).run()
+    assert not app.exception
+    images = _images(app)
+    assert len(images) == len(outlines) > 10
+    assert [i.proto.imgs[0].caption for i in images] == [g.title for g in outlines]
+
+
+def _images(at) -> list:
+    from streamlit.testing.v1.element_tree import Image
+
+    return [e for e in at.main if isinstance(e, Image)]

@@ -268,3 +268,25 @@ def test_version_rows_and_counts_equal_astype_str():
         assert list(version_counts(values).items()) == list(as_str.value_counts().to_dict().items())
         for v in set(as_str) | {"absent"}:
             np.testing.assert_array_equal(version_rows(values, v), (as_str == v).to_numpy())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_resampled_classification_metrics_equal_the_separate_counts_bit_for_bit(seed):
+    """One count of (class, score rank) cells per resample gives exactly the floats of
+    resampled_binary_metrics and resampled_roc_auc — predictions made by thresholding the score
+    (the shared path) or not (the fallback) — and scikit-learn's metrics on a resample."""
+    from sightline.resampled_metrics import resampled_classification_metrics
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(30, 2_000))
+    s = np.round(rng.random(n), int(rng.integers(1, 4)))
+    y = (rng.random(n) < s).astype(int)
+    idx = bootstrap_indices(n, 70, seed)
+    for p in ((s >= 0.5).astype(int), rng.integers(0, 2, n)):
+        got = resampled_classification_metrics(y, p, s, idx, chunk_cells=int(rng.integers(1, 50_000)))
+        want = resampled_binary_metrics(y, p, idx)
+        want["roc_auc"] = resampled_roc_auc(y, s, idx)
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name])
+        assert got["roc_auc"][0] == pytest.approx(roc_auc_score(y[idx[0]], s[idx[0]]), abs=1e-12)
+        assert got["f1"][0] == pytest.approx(f1_score(y[idx[0]], p[idx[0]]))

@@ -119,6 +119,13 @@ def render_graphics(report, scale: float = CHART_SCALE) -> tuple[tuple[Graphic, 
     return tuple(r for r in results if isinstance(r, Graphic)), tuple(r for r in results if isinstance(r, str))
 
 
+def chart_outlines(report) -> tuple[tuple[Graphic, ...], tuple[str, ...]]:
+    """Every Section chart of ``report`` as a :class:`Graphic` without an image (``png=b""``),
+    in :func:`render_graphics` order: what a preview that lists charts by title needs, free."""
+    return tuple(Graphic(area, f"{area}.{chart.name}", chart.title, b"") for area, section in report.sections.items()
+                 for chart in section.charts), ()
+
+
 # -- JSON pieces -----------------------------------------------------------------------------
 def metric_value_text(value) -> str:
     """A metric value as the card's string: the shortest text that reads back to the same float

@@ -47,6 +47,7 @@ class ChartPrerenderer:
     def __init__(self, scale: float = CHART_SCALE):
         self.scale = scale
         self._jobs: dict[tuple[str, int], tuple[object, Future]] = {}
+        self._submitted: list[Future] = []  # every job, kept for progress() while _jobs empties
         self._pool = None
         try:
             import multiprocessing
@@ -72,6 +73,12 @@ class ChartPrerenderer:
                 log.debug("chart %s.%s not sent to the child: %s", area, chart.name, exc)
                 continue
             self._jobs[(area, i)] = (chart, job)
+            self._submitted.append(job)
+
+    def progress(self) -> tuple[int, int]:
+        """(charts rendered so far, charts submitted) — for a progress line while the child works."""
+        jobs = list(self._submitted)
+        return sum(job.done() for job in jobs), len(jobs)
 
     def graphics(self, report) -> tuple[tuple[Graphic, ...], tuple[str, ...]]:
         """(graphics, names that failed) of every chart of ``report``, in section order — the

@@ -71,8 +71,9 @@ def group_reliability_chart(long: pd.DataFrame, *, column: str) -> alt.LayerChar
                       scale=alt.Scale(domain=groups, range=["#222222", "#1f5fa8", "#e07b39", "#6a9f58", "#b5446e",
                                                             "#8c6bb1", "#c9a227", "#3b9ab2", "#7f7f7f"][:len(groups)]))
     base = alt.Chart(long)
+    # typed, not alt.condition's dict, which Altair resolves against every schema on encode
     lines = base.mark_line().encode(x=x, y=y, color=color,
-                                    strokeWidth=alt.condition("datum.group == 'all rows'", alt.value(3), alt.value(1.5)))
+                                    strokeWidth=alt.StrokeWidthValue(**alt.condition("datum.group == 'all rows'", alt.value(3), alt.value(1.5))))
     points = base.mark_circle(opacity=0.85).encode(
         x=x, y=y, color=color, size=alt.Size("count:Q", title="predictions", scale=alt.Scale(range=[15, 300]), legend=None),
         tooltip=_tooltip(group=True))
