@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from components import cache, router, state
-from components.explain import compute_result, render_local, render_provenance
+from components.explain import compute_result, drawn_text, render_local, render_provenance
 from components.verdicts import render_verdict
-from sightline.charts.explain import (beeswarm_chart, dependence_chart, group_importance_chart, importance_bar,
+from sightline.charts.explain import (beeswarm_chart, dependence_chart, drawn_rows, group_importance_chart, importance_bar,
                                       importance_shift_chart)
 from sightline.explain import (DOMINANT_SHARE, NEGLIGIBLE_SHARE, NOTABLE_SHARE_GAP, global_importance, group_importance_table,
                                importance_subtitle, largest_group_difference)
@@ -31,9 +31,21 @@ subtitle = importance_subtitle(result, audit.spec.positive_label)
 is_surrogate = result.source == "surrogate"
 tag = " (surrogate)" if is_surrogate else ""
 
-tabs = st.tabs(["Overall importance", "Distribution", "Dependence", "One prediction", "By group", "Reference vs current"])
+# One view at a time: drawing all six at 1M rows (thousands of dots each) made the page slow to open.
+VIEWS = {
+    "importance": ("Overall importance", "Which inputs matter most, averaged over every explained prediction."),
+    "distribution": ("Distribution", "Every explained prediction as a dot per input: how far, and which way, that input pushed it."),
+    "dependence": ("Dependence", "How one input's effect on the output changes with the input's value."),
+    "local": ("One prediction", "Why the model gave one logged prediction its output, input by input."),
+    "group": ("By group", "Whether the model leans on different inputs for different groups of a sensitive attribute."),
+    "shift": ("Reference vs current", "Whether what drives the model has changed between the reference data and the current log."),
+}
+view = st.segmented_control("View", list(VIEWS), format_func=lambda v: VIEWS[v][0], default="importance", required=True,
+                            key="explain.view") or "importance"
+st.caption(VIEWS[view][1])
 
-with tabs[0]:
+
+if view == "importance":
     st.altair_chart(importance_bar(importance, title="Which inputs drive the predictions" + tag, subtitle=subtitle), width="stretch")
     st.caption(f"Bar length: the average size of an input's push on the output (mean |SHAP value|); the label is its share of "
                f"the total. One input above {DOMINANT_SHARE:.0%} may be leaking the answer; inputs under {NEGLIGIBLE_SHARE:.1%} "
@@ -43,30 +55,31 @@ with tabs[0]:
                      column_config={"mean_abs_shap": st.column_config.NumberColumn("mean |SHAP|", format="%.4f"),
                                     "share": st.column_config.ProgressColumn("share of total", format="percent", min_value=0, max_value=1)})
 
-with tabs[1]:
+elif view == "distribution":
     top = st.slider("Inputs shown", 3, len(features), min(10, len(features)), key="explain.beeswarm_top")
-    st.altair_chart(beeswarm_chart(result.current.values, result.current.data, features[:top], subtitle=subtitle), width="stretch")
+    shown, shown_data = drawn_rows(result.current.values, result.current.data)
+    st.altair_chart(beeswarm_chart(shown, shown_data, features[:top], subtitle=subtitle), width="stretch")
     st.caption("Each dot is one explained prediction. Right of the dashed line the input raised the output, left of it lowered it. "
                "Numeric inputs are coloured from low (blue) to high (orange) values — e.g. orange dots on the right mean high values "
-               "raise the prediction. Categorical inputs are grey; hover a dot for its value.")
+               "raise the prediction. Categorical inputs are grey; hover a dot for its value." + drawn_text(len(shown), result.current.n))
 
-with tabs[2]:
+elif view == "dependence":
     c1, c2 = st.columns(2)
     feature = c1.selectbox("Input", features, key="explain.dep_feature", help="The input whose effect is plotted.")
     others = ["(none)"] + [f for f in features if f != feature]
     second = c2.selectbox("Colour by", others, index=1 if len(others) > 1 else 0, key="explain.dep_color",
                           help="A second input: if dots of one colour lie higher than others at the same value, the two inputs interact.")
-    st.altair_chart(dependence_chart(result.current.values, result.current.data, feature,
-                                     None if second == "(none)" else second), width="stretch")
+    shown, shown_data = drawn_rows(result.current.values, result.current.data)
+    st.altair_chart(dependence_chart(shown, shown_data, feature, None if second == "(none)" else second), width="stretch")
     shape = ("A rising cloud means higher values raise the prediction" if pd.api.types.is_numeric_dtype(result.current.data[feature])
              else "Categories are sorted by their average effect, lowest first")
     st.caption(f"How the model's use of **{feature}** changes with its value{tag}. {shape}; a wide vertical spread at one "
-               "value means the effect depends on other inputs (the colour may show which).")
+               "value means the effect depends on other inputs (the colour may show which)." + drawn_text(len(shown), result.current.n))
 
-with tabs[3]:
+elif view == "local":
     render_local(result, audit)
 
-with tabs[4]:
+elif view == "group":
     sensitive = [c for c in audit.spec.columns.sensitive if c in result.current.rows.columns]
     if not sensitive:
         st.info("No sensitive attributes are mapped: list them under `columns.sensitive` in the audit to compare groups.")
@@ -91,7 +104,7 @@ with tabs[4]:
         with st.expander("Table: importance per group"):
             st.dataframe(table, hide_index=True, width="stretch")
 
-with tabs[5]:
+elif view == "shift":
     shift = section.tables.get("importance_shift")
     if shift is None:
         why = " ".join(n for n in result.notes if "reference" in n.lower())

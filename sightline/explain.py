@@ -219,10 +219,6 @@ def confident_errors(audit: Audit, n: int = 10) -> pd.DataFrame:
     if labelled.empty:
         return empty
     y, pred = audit.y_true(labelled), audit.y_pred(labelled)
-    ids = row_ids(audit, labelled).to_numpy()
-    target, pcol = audit.spec.columns.target, audit.spec.columns.prediction
-    actual = labelled[target].astype("string").to_numpy()
-    shown = labelled[pcol].astype("string").to_numpy() if pcol and pcol in labelled.columns else pred.astype(str)
     task = audit.spec.task
     if task == "binary":
         score = audit.y_score(labelled)
@@ -238,8 +234,16 @@ def confident_errors(audit: Audit, n: int = 10) -> pd.DataFrame:
     else:
         score = np.full(len(labelled), np.nan)
         parts = [(np.flatnonzero(pred != y)[:n], "wrong class")]
-    frames = [pd.DataFrame({"id": ids[p], "kind": kind, "score": score[p], "predicted": shown[p], "actual": actual[p]})
-              for p, kind in parts if len(p)]
+    target, pcol = audit.spec.columns.target, audit.spec.columns.prediction
+    frames = []
+    for p, kind in parts:
+        if not len(p):
+            continue
+        # ids and labels as text for the picked rows only (converting a million of them cost 0.2 s)
+        rows = labelled.iloc[p]
+        shown = rows[pcol].astype("string").to_numpy() if pcol and pcol in rows.columns else pred[p].astype(str)
+        frames.append(pd.DataFrame({"id": row_ids(audit, rows).to_numpy(), "kind": kind, "score": score[p],
+                                    "predicted": shown, "actual": rows[target].astype("string").to_numpy()}))
     return pd.concat(frames, ignore_index=True) if frames else empty
 
 

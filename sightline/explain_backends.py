@@ -328,7 +328,7 @@ class _SurrogateBackend:
             warnings.simplefilter("ignore")
             sv = np.asarray(self._explainer.shap_values(X, check_additivity=False), dtype=float)
         expected = np.atleast_1d(np.asarray(self._explainer.expected_value, dtype=float))
-        output = self.surrogate.output(frame)
+        output = self.surrogate.output_of_encoded(X)  # the rows encoded once, for SHAP and the output
         n = len(frame)
         if sv.ndim == 3:  # multiclass surrogate: each row's predicted class
             rows, k = np.arange(n), np.argmax(output, axis=1)

@@ -168,6 +168,8 @@ def stratified_sample(strata: pd.Series | np.ndarray | None, n: int, *, size: in
     Inputs: one stratum label per row (or None for a simple random sample, then ``size`` rows),
     the sample size, the seed. Output: sorted positions. Proportional allocation (largest
     remainders, each non-empty stratum at least one row) keeps means over the sample unbiased.
+    Within a stratum the rows with the smallest of one uniform draw per row are taken (ties:
+    the earlier row), i.e. the first rows of ``lexsort((draws, stratum))``.
     """
     size = len(strata) if strata is not None else int(size)
     rng = np.random.default_rng(seed)
@@ -175,7 +177,7 @@ def stratified_sample(strata: pd.Series | np.ndarray | None, n: int, *, size: in
         return np.arange(size)
     if strata is None:
         return np.sort(rng.choice(size, size=n, replace=False))
-    codes, _ = pd.factorize(pd.Series(np.asarray(strata)).astype("string").fillna("<missing>"))
+    codes = _stratum_codes(strata)
     counts = np.bincount(codes)
     exact = counts * n / size
     alloc = np.floor(exact).astype(int)
@@ -186,11 +188,53 @@ def stratified_sample(strata: pd.Series | np.ndarray | None, n: int, *, size: in
     elif short < 0:  # minimum-one rule overshot: take back from the largest strata
         alloc[np.argsort(-alloc, kind="stable")[:-short]] -= 1
     alloc = np.minimum(alloc, counts)
-    order = np.lexsort((rng.random(size), codes))
+    draws = rng.random(size)
+    if len(counts) > FEW_STRATA:
+        return _smallest_draws_by_sorting(codes, draws, counts, alloc)
+    return _smallest_draws_per_stratum(codes, draws, alloc)
+
+
+# Up to this many strata, one linear pass per stratum beats sorting every row (1M rows: 0.02 s vs 0.25 s).
+FEW_STRATA = 32
+
+
+def _stratum_codes(strata) -> np.ndarray:
+    """Stratum code per row, numbered in order of first appearance of the label's text (missing
+    labels form one stratum). Integer and boolean labels are factorized directly: their text is
+    one-to-one with the value, so the codes are the same without converting a million labels."""
+    arr = np.asarray(strata)
+    if arr.dtype.kind in "iub":
+        return pd.factorize(arr)[0]
+    return pd.factorize(pd.Series(arr).astype("string").fillna("<missing>"))[0]
+
+
+def _smallest_draws_by_sorting(codes: np.ndarray, draws: np.ndarray, counts: np.ndarray, alloc: np.ndarray) -> np.ndarray:
+    """Sorted positions of the ``alloc[k]`` rows of each stratum k with the smallest draws (by a full sort)."""
+    order = np.lexsort((draws, codes))
     sorted_codes = codes[order]
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(size) - starts[sorted_codes]
+    rank = np.arange(len(codes)) - starts[sorted_codes]
     return np.sort(order[rank < alloc[sorted_codes]])
+
+
+def _smallest_draws_per_stratum(codes: np.ndarray, draws: np.ndarray, alloc: np.ndarray) -> np.ndarray:
+    """The same positions as :func:`_smallest_draws_by_sorting`, by a partial selection per stratum:
+    below the k-th smallest draw, plus the earliest rows tied with it (as the stable sort orders them)."""
+    picked = []
+    for k, take in enumerate(alloc):
+        if take <= 0:
+            continue
+        rows = np.flatnonzero(codes == k)
+        if take >= len(rows):
+            picked.append(rows)
+            continue
+        d = draws[rows]
+        kth = np.partition(d, take - 1)[take - 1]
+        keep = d < kth
+        ties = np.flatnonzero(d == kth)[:take - int(keep.sum())]
+        keep[ties] = True
+        picked.append(rows[keep])
+    return np.sort(np.concatenate(picked)) if picked else np.array([], dtype=np.intp)
 
 
 def _strata(audit: Audit, frame: pd.DataFrame) -> tuple[np.ndarray | None, str | None]:

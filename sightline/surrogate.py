@@ -97,13 +97,42 @@ class FeatureEncoder:
         return self
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Rows × features float matrix of ``frame`` (category ranks for the encoded columns, NaN
+        for unseen or missing categories)."""
         out = np.empty((len(frame), len(self.features)), dtype=float)
         for j, col in enumerate(self.features):
             if col in self.codes:
-                out[:, j] = frame[col].astype("string").map(self.codes[col]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+                out[:, j] = self._ranks(frame[col], self.codes[col])
             else:
                 out[:, j] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
         return out
+
+    @staticmethod
+    def _ranks(values: pd.Series, codes: dict) -> np.ndarray:
+        """Category rank of each value (by its text), NaN when unseen or missing.
+
+        Categorical and object columns are looked up once per distinct value, then spread to the
+        rows by their codes: converting every row to text cost most of the explainability area.
+        Distinct values that are text already are looked up as they are (their text is
+        themselves); other categories go through the same text conversion as the rows would."""
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            row_codes, distinct = values.cat.codes.to_numpy(), values.cat.categories
+        elif values.dtype == object:
+            row_codes, distinct = pd.factorize(values)
+        else:
+            return _rank_of_text(values, codes)
+        if pd.api.types.infer_dtype(distinct, skipna=False) == "string":
+            lookup = np.array([codes.get(v, np.nan) for v in distinct] + [np.nan], dtype=float)
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            each = pd.Series(pd.Categorical.from_codes(np.arange(len(distinct)), dtype=values.dtype))
+            lookup = np.append(_rank_of_text(each, codes), np.nan)
+        else:  # factorize equates 1, 1.0 and True, whose texts differ: convert every row
+            return _rank_of_text(values, codes)
+        return lookup[row_codes]  # code -1 (missing) → the NaN at the end
+
+
+def _rank_of_text(values: pd.Series, codes: dict) -> np.ndarray:
+    return values.astype("string").map(codes).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _is_numeric(values: pd.Series) -> bool:
@@ -130,7 +159,10 @@ class Surrogate:
 
     def output(self, frame: pd.DataFrame) -> np.ndarray:
         """The surrogate's raw output on ``frame`` (what its SHAP values add up to)."""
-        X = self.encoder.transform(frame)
+        return self.output_of_encoded(self.encoder.transform(frame))
+
+    def output_of_encoded(self, X: np.ndarray) -> np.ndarray:
+        """The surrogate's raw output on rows already encoded by ``self.encoder.transform``."""
         if self.kind == "regressor":
             return self.model.predict(X)
         raw = self.model.decision_function(X)

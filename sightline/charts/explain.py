@@ -5,6 +5,8 @@ Pure builders: an engine result in (see :mod:`sightline.explain`), an Altair cha
 beeswarm and dependence charts hold one point per explained row (up to 10 × sample size):
 Streamlit ships them as Arrow without limit; to render them to PNG outside Streamlit, wrap the
 call in ``with alt.data_transformers.disable_max_rows():`` (Altair refuses > 5,000 rows by default).
+The page draws them from :func:`drawn_rows` (at most :data:`MAX_DRAWN_ROWS` rows), so the browser
+stays quick; every number (importance, shares) still comes from all explained rows.
 """
 
 from __future__ import annotations
@@ -44,6 +46,25 @@ def importance_bar(importance: pd.DataFrame, *, title: str = "Which inputs drive
     labels = base.mark_text(align="left", dx=3, fontSize=11, color="#333").encode(
         x="mean_abs_shap:Q", y=alt.Y("feature:N", sort=order), text=alt.Text("share:Q", format=".0%"))
     return _fit_width(bars + labels)
+
+
+# Rows drawn in the beeswarm (one dot per row and input) and the dependence plot: beyond a few
+# hundred the clouds look the same, while the browser's drawing time grows with every dot.
+MAX_DRAWN_ROWS = 500
+
+
+def drawn_rows(values: pd.DataFrame, data: pd.DataFrame, max_rows: int = MAX_DRAWN_ROWS,
+               seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded simple random subset of at most ``max_rows`` explained rows to draw.
+
+    Inputs: rows × features SHAP values and the same rows' feature values (same index).
+    Output: both restricted to the same rows, in their original order (all rows when there are
+    no more than ``max_rows``).
+    """
+    if len(values) <= max_rows:
+        return values, data
+    positions = np.sort(np.random.default_rng(seed).choice(len(values), size=max_rows, replace=False))
+    return values.iloc[positions], data.iloc[positions]
 
 
 def _value_text(values: pd.Series) -> pd.Series:
