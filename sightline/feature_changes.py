@@ -104,7 +104,8 @@ def _windowed_quantiles(x: np.ndarray, windows: np.ndarray, n_windows: int) -> n
 
     The numbers of ``Series.groupby(windows).quantile(QUANTILES)`` (pandas' linear interpolation:
     with h = q·(n − 1), i = ⌊h⌋, value = v[i] + (v[i+1] − v[i])·(h − i) over the sorted window),
-    to the last bit, from a partial sort of each window instead of pandas' full one.
+    to the last bit. Each window's values are sorted with ``np.sort`` (numpy's vectorised sort of
+    floats beats ``np.partition`` at the ten ranks five quantiles need, and pandas' groupby).
     """
     out = np.full((n_windows, len(QUANTILES)), np.nan)
     keep = (windows >= 0) & ~np.isnan(x)
@@ -122,8 +123,8 @@ def _windowed_quantiles(x: np.ndarray, windows: np.ndarray, n_windows: int) -> n
         i = h.astype(np.int64)
         frac = h % 1
         j = np.minimum(i + 1, b - a - 1)
-        part = np.partition(v[a:b], np.unique(np.concatenate([i, j])))  # only the ranks needed are placed
-        lo, hi = part[i], part[j]
+        ranked = np.sort(v[a:b])
+        lo, hi = ranked[i], ranked[j]
         out[k] = np.where(frac == 0, lo, lo + (hi - lo) * frac)
     return out
 

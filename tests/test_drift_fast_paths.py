@@ -96,3 +96,15 @@ def test_a_section_that_shares_its_inputs_reports_what_each_view_computes_alone(
     shared = section.report["label_free"]
     for key in ("estimate_unlabelled", "realised_labelled", "estimate_labelled", "reference", "unlabelled_rows"):
         assert shared[key] == alone[key], key
+
+
+def test_numeric_bin_codes_equal_numpy_searchsorted():
+    rng = np.random.default_rng(8)
+    for trial in range(20):
+        ref = pd.Series([rng.normal(size=500), rng.integers(0, 5, 500).astype(float)][trial % 2])
+        x = np.concatenate([rng.normal(size=3000) * 2, ref.to_numpy()[:50], [np.inf, -np.inf, np.nan]])
+        binning = dw.fit_binning("x", ref)
+        want = np.searchsorted(binning.edges, x, side="left")
+        want[np.isnan(x)] = binning.missing_bin
+        got = binning.codes(pd.Series(x))
+        assert got.dtype == np.int64 and got.tolist() == want.tolist()
