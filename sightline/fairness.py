@@ -165,7 +165,17 @@ def _windows(audit: Audit, frame: pd.DataFrame, freq: str = "W-MON") -> pd.Serie
     ts = audit.timestamps(frame)
     if ts is None or ts.notna().sum() == 0:
         return None
+    if freq == "W-MON" and ts.dtype.kind == "M" and getattr(ts.dtype, "tz", None) is None:
+        return week_starts(ts)
     return ts.dt.to_period(freq.replace("W-MON", "W-SUN")).dt.start_time
+
+
+def week_starts(ts: pd.Series) -> pd.Series:
+    """``ts.dt.to_period("W-SUN").dt.start_time`` of a time-zone-naive datetime Series, from day
+    numbers (the Monday on or before each day; NaT stays NaT): no Period object per row."""
+    days = ts.to_numpy().astype("datetime64[D]")  # floors, before 1970 too
+    weekday = (days.view(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    return pd.Series((days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]"), index=ts.index, name=ts.name)
 
 
 def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
@@ -182,7 +192,9 @@ def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
     primary = audit.primary
     target = spec.columns.target
     has_label = primary[target].notna().to_numpy() if target and target in primary.columns else np.zeros(len(primary), bool)
-    frame = primary[has_label]
+    # Only the columns read from the labelled rows (a copy of every column is most of a long log).
+    kept = list(dict.fromkeys(sensitive + [c for c in (spec.columns.score,) if c and c in primary.columns]))
+    frame = primary[kept][has_label]
     if frame.empty:
         raise MissingInputError(f"Fairness needs ground truth — none of the {len(audit.primary):,} predictions has a "
                                 f"'{spec.columns.target}' label yet; add labels to the log (late labels are fine)")

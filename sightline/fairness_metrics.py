@@ -162,19 +162,49 @@ def _auc_rows(score: np.ndarray, y: np.ndarray, weights: np.ndarray, presorted: 
         score, y, weights = score[order], y[order], weights[:, order]
     yy = y.astype(bool)
     starts = np.flatnonzero(np.r_[True, score[1:] != score[:-1]])  # first index of each tied score level
-    pos = np.add.reduceat(weights * yy, starts, axis=1)
-    neg = np.add.reduceat(weights * ~yy, starts, axis=1)
+    pos, neg = weights * yy, weights * ~yy
+    if len(starts) == len(score):
+        # No tied scores: a column holds a positive's weight or a negative's, never both, so
+        # pos · (negatives below + ½ · negatives at) is pos · (cumulative negatives), term for term.
+        total = pos.sum(axis=1) * neg.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, (pos * np.cumsum(neg, axis=1)).sum(axis=1) / total, np.nan)
+    pos = np.add.reduceat(pos, starts, axis=1)  # one column per tied score level
+    neg = np.add.reduceat(neg, starts, axis=1)
     neg_below = np.cumsum(neg, axis=1) - neg
     total = pos.sum(axis=1) * neg.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, (pos * (neg_below + 0.5 * neg)).sum(axis=1) / total, np.nan)
 
 
+def roc_auc_value(score: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of one group's rows (unweighted): ``_auc_rows(score, y, ones)[0]``, exactly.
+
+    With unit weights every quantity is a count or half a count, exact in float64 below 2**53
+    (pairs up to 2**52: groups below ~67 million rows), so any summation order gives the same
+    bits: the scores are sorted without the stable merge sort, and no weight matrix is reordered.
+    """
+    n = len(score)
+    if n >= 1 << 26:
+        return float(_auc_rows(score, y, np.ones((1, n)))[0])
+    order = np.argsort(score)
+    ss, yy = score[order], y[order].astype(bool)
+    starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+    pos = np.add.reduceat(yy.astype(float), starts)
+    neg = np.add.reduceat((~yy).astype(float), starts)
+    neg_below = np.cumsum(neg) - neg
+    total = pos.sum() * neg.sum()
+    return float(np.sum(pos * (neg_below + 0.5 * neg)) / total) if total > 0 else float("nan")
+
+
 def bootstrap_counts(rng: np.random.Generator, n_resamples: int, m: int) -> np.ndarray:
     """How often each of ``m`` rows is drawn in each of ``n_resamples`` resamples with
-    replacement (B x m), from one vectorised draw of B*m row indices."""
-    draws = rng.integers(0, m, size=(n_resamples, m)) + (np.arange(n_resamples) * m)[:, None]
-    return np.bincount(draws.ravel(), minlength=n_resamples * m).reshape(n_resamples, m).astype(np.float32)
+    replacement (B x m, float32), from one vectorised draw of B*m row indices."""
+    draws = rng.integers(0, m, size=(n_resamples, m))
+    out = np.empty((n_resamples, m), dtype=np.float32)
+    for b in range(n_resamples):  # one resample's counts fit in cache; one count over all B*m cells does not
+        out[b] = np.bincount(draws[b], minlength=m)
+    return out
 
 
 def _ece_rows(score: np.ndarray, y: np.ndarray, weights: np.ndarray, n_bins: int, strategy: str = "uniform") -> np.ndarray:
@@ -210,7 +240,9 @@ def score_metrics(y_true, y_score, codes: np.ndarray, n_groups: int, *, n_bins: 
     ok = np.isfinite(y_score)
     rng = np.random.default_rng(seed)
     rows = []
-    by_group = np.argsort(codes, kind="stable")
+    # A stable sort's order is unique: 16-bit keys take NumPy's radix sort instead of a merge sort.
+    radix = n_groups <= np.iinfo(np.uint16).max and (not len(codes) or codes.min() >= 0)
+    by_group = np.argsort(codes.astype(np.uint16) if radix else codes, kind="stable")
     bounds = np.searchsorted(codes[by_group], np.arange(n_groups + 1))
     for g in range(n_groups):
         idx = by_group[bounds[g]:bounds[g + 1]]
@@ -219,7 +251,7 @@ def score_metrics(y_true, y_score, codes: np.ndarray, n_groups: int, *, n_bins: 
         rec = {"roc_auc": np.nan, "expected_calibration_error": np.nan, "bootstrap_rows": 0}
         if len(idx):
             one = np.ones((1, len(idx)))
-            rec["roc_auc"] = float(_auc_rows(s, y, one)[0])
+            rec["roc_auc"] = roc_auc_value(s, y)
             rec["expected_calibration_error"] = float(_ece_rows(s, y, one, n_bins, strategy)[0])
         for m in SCORE_METRICS:
             rec[f"{m}_lower"] = rec[f"{m}_upper"] = np.nan

@@ -8,8 +8,9 @@ In the spirit of SliceLine (Sagadeeva & Boehm, SIGMOD 2021): every slice is a co
 where ē is the mean error (share of wrong predictions; absolute error for regression) and N the
 row count, so a slice ranks high when its error lift is large *and* it is big. Slices below the
 minimum support are never scored, and neither are their children (a child is never larger
-than its parent). Only counts are touched: one ``np.bincount`` per column combination, with
-the error bit folded into the key, so the search costs O(rows × combinations) integer work.
+than its parent). Only counts are touched (:mod:`sightline.slice_lattice`): for 0/1 errors, a
+few joint tables of several columns × the error bit, each one ``np.bincount`` over the rows,
+from which every combination's counts are summed out exactly.
 
 A slice is *significant* when it is worse than the rest of the data — one-sided two-proportion
 z-test on its error count (Fisher's exact test where fewer than 10 errors are expected; Welch
@@ -37,7 +38,6 @@ every slice examined (conservative). The provenance says which path was taken.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sightline.slice_lattice import lattice_counts
 from sightline.slices import EncodedColumn, slice_description, slice_name
 
 log = logging.getLogger(__name__)
@@ -163,73 +164,10 @@ def _bh_below(p: np.ndarray, threshold: float) -> np.ndarray:
     return out
 
 
-def _search(codes: list[np.ndarray], levels: list[int], e: np.ndarray, binary: bool, max_order: int,
-            support: int) -> tuple[list[tuple[int, ...]], dict[str, np.ndarray]]:
-    """Every slice up to ``max_order`` columns with at least ``support`` rows.
-
-    One ``np.bincount`` per column combination over a mixed-radix key; for 0/1 errors the
-    error bit is folded into the last column's code (key·2 + error), so one count gives both
-    rows and errors. Combinations come in lexicographic order, so the key of their first
-    columns is computed once and reused. Output: the column combinations tried, and per slice
-    ``combo`` (index into them), ``flat`` (the slice's value codes as one mixed-radix number),
-    ``n``, ``err``, ``err_sq``.
-    """
-    codes64 = [c.astype(np.int64) for c in codes]
-    if binary:
-        e_bits = e.astype(np.int64)
-        last_codes = [c * 2 + e_bits for c in codes64]
-    else:
-        last_codes, e_sq = codes64, e * e
-    combos: list[tuple[int, ...]] = []
-    parts: dict[str, list] = {k: [] for k in ("combo", "flat", "n", "err", "err_sq")}
-    alive: set[tuple[int, ...]] = set()
-    head_cols: tuple[int, ...] | None = None
-    head_key: np.ndarray | None = None
-    key = np.empty(len(e), dtype=np.int64)  # one buffer for every combination's key (no allocation per count)
-    for order in range(1, max_order + 1):
-        for cols in itertools.combinations(range(len(codes)), order):
-            # Prune: a child needs every parent column set to hold a slice with enough support.
-            if order > 1 and not all(p in alive for p in itertools.combinations(cols, order - 1)):
-                continue
-            head, last = cols[:-1], cols[-1]
-            size = math.prod(levels[c] for c in cols)
-            if head and head != head_cols:
-                head_key = codes64[head[0]]
-                for c in head[1:]:
-                    head_key = head_key * levels[c] + codes64[c]
-                head_cols = head
-            scale = levels[last] * (2 if binary else 1)
-            if head:
-                np.multiply(head_key, scale, out=key)
-                np.add(key, last_codes[last], out=key)
-            this = key if head else last_codes[last]
-            if binary:
-                cells = np.bincount(this, minlength=2 * size)
-                n = cells[0::2] + cells[1::2]
-            else:
-                n = np.bincount(this, minlength=size)
-            keep = np.flatnonzero(n >= support)
-            if not len(keep):
-                continue
-            alive.add(cols)
-            parts["combo"].append(np.full(len(keep), len(combos)))
-            combos.append(cols)
-            if binary:
-                err = sq = cells[1::2][keep].astype(float)
-            else:
-                err = np.bincount(this, weights=e, minlength=size)[keep]
-                sq = np.bincount(this, weights=e_sq, minlength=size)[keep]
-            for name, values in (("flat", keep), ("n", n[keep]), ("err", err), ("err_sq", sq)):
-                parts[name].append(values)
-    if not combos:
-        return [], {k: np.zeros(0) for k in parts}
-    return combos, {k: np.concatenate(v) for k, v in parts.items()}
-
-
 def _slice_values(combos: list[tuple[int, ...]], combo: np.ndarray, flat: np.ndarray, levels: list[int]) -> list[tuple[int, ...]]:
     """Each slice's value codes (one per column of its combination) from its mixed-radix number.
 
-    ``combo`` must come in runs (the order :func:`_search` emits slices in): one
+    ``combo`` must come in runs (the order :func:`~sightline.slice_lattice.lattice_counts` emits slices in): one
     ``np.unravel_index`` per run instead of one per slice.
     """
     out: list[tuple[int, ...]] = []
@@ -243,13 +181,14 @@ def _slice_values(combos: list[tuple[int, ...]], combo: np.ndarray, flat: np.nda
     return out
 
 
-def _recount(encoded: Sequence[EncodedColumn], errors: np.ndarray, cols_list, vals_list) -> np.ndarray:
+def _recount(encoded: Sequence[EncodedColumn], errors: np.ndarray, cols_list, vals_list, binary: bool = False) -> np.ndarray:
     """(rows, error sum, squared-error sum) of each slice on every row.
 
     Slices are grouped by their rarest predicate: its rows are found once (one scan), the codes
     of the group's other columns and the errors are gathered on those rows once, and each slice
     is then a few comparisons on that short, contiguous subset. Sums run over the slice's rows in
-    row order, as a boolean mask over all rows would give them.
+    row order, as a boolean mask over all rows would give them. ``binary`` (0/1 errors): the
+    sums are counts, so the group's slices on the same columns share one bincount instead.
     """
     sizes = [np.bincount(e.codes, minlength=e.n_levels) for e in encoded]
     groups: dict[tuple[int, int], list[int]] = {}
@@ -260,6 +199,9 @@ def _recount(encoded: Sequence[EncodedColumn], errors: np.ndarray, cols_list, va
         rows = np.flatnonzero(encoded[c0].codes == v0)
         err0 = errors[rows]
         sub = {c: encoded[c].codes[rows] for c in {c for i in members for c in cols_list[i]} - {c0}}
+        if binary:
+            _count_members(out, members, cols_list, vals_list, c0, sub, err0, [e.n_levels for e in encoded])
+            continue
         for i in members:
             mask = None
             for c, v in zip(cols_list[i], vals_list[i]):
@@ -268,6 +210,29 @@ def _recount(encoded: Sequence[EncodedColumn], errors: np.ndarray, cols_list, va
             err = err0 if mask is None else err0[mask]
             out[i] = (len(err), float(err.sum()), float((err**2).sum()))
     return out
+
+
+def _count_members(out: np.ndarray, members: list[int], cols_list, vals_list, c0: int, sub: dict, err0: np.ndarray,
+                   levels: list[int]) -> None:
+    """Fill ``out`` rows of the slices ``members`` (all holding predicate column ``c0``'s value,
+    whose rows ``sub`` and ``err0`` are gathered on) with (rows, errors, errors): one bincount of
+    the other columns' values × the error bit per set of other columns (0/1 errors only)."""
+    by_cols: dict[tuple[int, ...], list[int]] = {}
+    for i in members:
+        by_cols.setdefault(tuple(c for c in cols_list[i] if c != c0), []).append(i)
+    bit = err0.astype(np.int64)
+    for others, slices in by_cols.items():
+        key = np.zeros(len(err0), dtype=np.int64)
+        for c in others:
+            key = key * levels[c] + sub[c]
+        cells = np.bincount(key * 2 + bit, minlength=2 * math.prod(levels[c] for c in others))
+        for i in slices:
+            flat = 0
+            for c, v in zip(cols_list[i], vals_list[i]):
+                if c != c0:
+                    flat = flat * levels[c] + v
+            errs = float(cells[2 * flat + 1])
+            out[i] = (int(cells[2 * flat]) + int(cells[2 * flat + 1]), errs, errs)
 
 
 def _drop_redundant(found: pd.DataFrame, lookup: dict, redundancy_lift: float, binary: bool, level: float) -> np.ndarray:
@@ -394,7 +359,7 @@ def find_worst_slices(
     codes = [e.codes if idx is None else e.codes[idx] for e in encoded]
     e_s = errors if idx is None else errors[idx]
     levels = [e.n_levels for e in encoded]
-    combos, cand = _search(codes, levels, e_s, binary_errors, max_order, support)
+    combos, cand = lattice_counts(codes, levels, e_s, binary_errors, max_order, support)
     n_s, err_s, sq_s = len(e_s), float(e_s.sum()), float((e_s**2).sum())
     search_rows = n_s
     n_examined = len(cand["n"])
@@ -423,7 +388,7 @@ def find_worst_slices(
     found["vals"] = _slice_values(combos, cand["combo"][pick], cand["flat"][pick], levels)
 
     if idx is not None and len(found):
-        full = _recount(encoded, errors, found["cols"].tolist(), found["vals"].tolist()).reshape(-1, 3)
+        full = _recount(encoded, errors, found["cols"].tolist(), found["vals"].tolist(), binary_errors).reshape(-1, 3)
         total_n, total_err, total_sq = n_rows, float(errors.sum()), float((errors**2).sum())
         found["n"], found["err"], found["err_sq"] = full[:, 0].astype(int), full[:, 1], full[:, 2]
         found["p_value"] = _p_worse(found["n"], found["err"], found["err_sq"], total_n, total_err, total_sq, binary_errors)

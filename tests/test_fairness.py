@@ -496,3 +496,71 @@ def test_vectorised_bootstrap_agrees_with_a_plain_resampling_loop():
     lo, hi = bootstrap_interval(roc_auc_score, y, s, n_resamples=300, seed=1)
     assert ours["roc_auc_lower"] == pytest.approx(lo, abs=0.01)
     assert ours["roc_auc_upper"] == pytest.approx(hi, abs=0.01)
+
+
+# -- fast paths equal the straightforward computation (issue 8) ----------------------------------
+def _auc_rows_reference(score, y, weights):
+    """The weighted Mann–Whitney AUC as first written: sort, one column per tied score level
+    (reduceat), negatives below + ½ negatives at each level."""
+    order = np.argsort(score, kind="mergesort")
+    score, y, weights = score[order], y[order], weights[:, order]
+    yy = y.astype(bool)
+    starts = np.flatnonzero(np.r_[True, score[1:] != score[:-1]])
+    pos = np.add.reduceat(weights * yy, starts, axis=1)
+    neg = np.add.reduceat(weights * ~yy, starts, axis=1)
+    neg_below = np.cumsum(neg, axis=1) - neg
+    total = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (pos * (neg_below + 0.5 * neg)).sum(axis=1) / total, np.nan)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_auc_fast_paths_equal_the_reference_bit_for_bit(ties):
+    """Bootstrap AUC without ties (no reduceat, cumulative negatives) and the unweighted AUC
+    (unstable sort, counts) give exactly the reference's bits, and scikit-learn's value."""
+    from sightline.fairness_metrics import _auc_rows, bootstrap_counts, roc_auc_value
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 57, 3000):
+        y = (rng.random(n) < 0.3).astype(float)
+        s = np.clip(0.3 + 0.3 * y + rng.normal(0, 0.25, n), 0, 1)
+        s = s.round(2) if ties else s
+        w = bootstrap_counts(np.random.default_rng(n), 50, n)
+        assert np.array_equal(_auc_rows(s, y, w), _auc_rows_reference(s, y, w), equal_nan=True)
+        order = np.argsort(s, kind="mergesort")
+        assert np.array_equal(_auc_rows(s[order], y[order], w[:, order], presorted=True),
+                              _auc_rows_reference(s[order], y[order], w[:, order]),
+                              equal_nan=True)
+        one = _auc_rows_reference(s, y, np.ones((1, n)))[0]
+        got = roc_auc_value(s, y)
+        assert (np.isnan(one) and np.isnan(got)) or got == one
+        if 0 < y.sum() < n:
+            assert got == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_bootstrap_counts_equal_one_bincount_over_all_resamples():
+    """Counting each resample on its own gives the counts of the one bincount over B·m cells
+    (same draws: one rng.integers call)."""
+    from sightline.fairness_metrics import bootstrap_counts
+
+    for m in (1, 5, 1234):
+        draws = np.random.default_rng(3).integers(0, m, size=(40, m)) + (np.arange(40) * m)[:, None]
+        want = np.bincount(draws.ravel(), minlength=40 * m).reshape(40, m).astype(np.float32)
+        got = bootstrap_counts(np.random.default_rng(3), 40, m)
+        assert got.dtype == np.float32 and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_week_starts_equal_pandas_periods(unit):
+    """Week starts from day numbers equal pandas' W-SUN periods' start times (values, dtype,
+    index, name), NaT and dates before 1970 included."""
+    from sightline.fairness import week_starts
+
+    rng = np.random.default_rng(21)
+    ts = pd.Series(pd.to_datetime(rng.integers(-3_000_000_000, 3_000_000_000, 5_000), unit="s").astype(f"datetime64[{unit}]"),
+                   name="t", index=np.arange(5_000) * 3)
+    ts.iloc[::97] = pd.NaT
+    want = ts.dt.to_period("W-SUN").dt.start_time
+    got = week_starts(ts)
+    assert got.dtype == want.dtype and got.name == want.name
+    pd.testing.assert_series_equal(got, want)

@@ -161,24 +161,13 @@ def _random_codes(seed, n=3_000, levels=(3, 5, 2, 7)):
     return rng, codes, list(levels)
 
 
-@pytest.mark.parametrize("binary", [True, False])
-def test_lattice_counts_equal_a_groupby_per_column_combination(binary):
-    """_search's counts (one bincount per combination, error bit folded in) equal a pandas
-    groupby of every column combination, and the slice values decode back to the right cells."""
+def _groupby_lattice(codes, e, support, max_order=3):
+    """Every slice of every column combination (parents pruned as the search does), by pandas."""
     import itertools
 
-    from sightline.slice_finder import _search, _slice_values
-
-    rng, codes, levels = _random_codes(1)
-    e = (rng.random(len(codes[0])) < 0.2).astype(float) if binary else rng.gamma(2.0, size=len(codes[0]))
-    support = 15
-    combos, cand = _search(codes, levels, e, binary, 3, support)
-    values = _slice_values(combos, cand["combo"], cand["flat"], levels)
     frame = pd.DataFrame({i: c for i, c in enumerate(codes)}).assign(e=e, e2=e * e)
-    got = {(combos[k], v): (n, err, sq) for k, v, n, err, sq in zip(cand["combo"], values, cand["n"], cand["err"], cand["err_sq"])}
-    want = {}
-    alive = set()
-    for order in (1, 2, 3):
+    want, alive = {}, set()
+    for order in range(1, max_order + 1):
         for cols in itertools.combinations(range(len(codes)), order):
             if order > 1 and not all(p in alive for p in itertools.combinations(cols, order - 1)):
                 continue
@@ -189,24 +178,94 @@ def test_lattice_counts_equal_a_groupby_per_column_combination(binary):
             for key, row in big.iterrows():
                 key = key if isinstance(key, tuple) else (key,)
                 want[(cols, tuple(int(k) for k in key))] = (row[("e", "size")], row[("e", "sum")], row[("e2", "sum")])
+    return want
+
+
+@pytest.mark.parametrize("binary, max_cells", [(True, None), (True, 64), (False, None)])
+def test_lattice_counts_equal_a_groupby_per_column_combination(binary, max_cells, monkeypatch):
+    """lattice_counts (block tables summed out for 0/1 errors; a weighted bincount per
+    combination otherwise) equals a pandas groupby of every column combination, and the slice
+    values decode back to the right cells. max_cells=64 forces small blocks and combinations
+    too large for any block (counted on their own)."""
+    from sightline import slice_lattice
+    from sightline.slice_finder import _slice_values
+
+    if max_cells:
+        monkeypatch.setattr(slice_lattice, "block_cells", lambda n_rows: max_cells)
+    rng, codes, levels = _random_codes(1)
+    e = (rng.random(len(codes[0])) < 0.2).astype(float) if binary else rng.gamma(2.0, size=len(codes[0]))
+    support = 15
+    combos, cand = slice_lattice.lattice_counts(codes, levels, e, binary, 3, support)
+    values = _slice_values(combos, cand["combo"], cand["flat"], levels)
+    got = {(combos[k], v): (n, err, sq) for k, v, n, err, sq in zip(cand["combo"], values, cand["n"], cand["err"], cand["err_sq"])}
+    want = _groupby_lattice(codes, e, support)
+    assert list(got) == sorted(got, key=lambda k: (len(k[0]), k[0], k[1]))  # level, combination, value order
     assert got.keys() == want.keys()
     for k, (n, err, sq) in want.items():
         assert got[k][0] == n
         assert got[k][1] == pytest.approx(err, rel=1e-12) and got[k][2] == pytest.approx(sq, rel=1e-12)
 
 
-def test_recount_equals_boolean_masks_bit_for_bit():
+def test_block_tables_equal_one_bincount_per_combination_bit_for_bit():
+    """On many mixed-level columns (some too large for a block), the block-table counts are the
+    same arrays, in the same order and dtype, as one bincount per combination with the error
+    bit folded in (the computation they replace), pruning included."""
+    import itertools
+    import math
+
+    from sightline.slice_lattice import column_blocks, lattice_counts
+
+    levels = [2, 5, 50, 4, 3, 12, 6, 50, 9, 5, 20]
+    rng = np.random.default_rng(5)
+    n = 40_000
+    codes = [rng.integers(0, k, n).astype(np.int8) for k in levels]
+    e = (rng.random(n) < 0.15).astype(float)
+    support = 12
+    combos, cand = lattice_counts(codes, levels, e, True, 3, support)
+    want_combos, parts, alive = [], {k: [] for k in ("flat", "n", "err")}, set()
+    for order in (1, 2, 3):
+        for cols in itertools.combinations(range(len(levels)), order):
+            if order > 1 and not all(p in alive for p in itertools.combinations(cols, order - 1)):
+                continue
+            key = np.zeros(n, dtype=np.int64)
+            for c in cols:
+                key = key * levels[c] + codes[c]
+            cells = np.bincount(key * 2 + e.astype(np.int64), minlength=2 * math.prod(levels[c] for c in cols))
+            counts = cells[0::2] + cells[1::2]
+            keep = np.flatnonzero(counts >= support)
+            if len(keep):
+                alive.add(cols)
+                want_combos.append(cols)
+                parts["flat"].append(keep)
+                parts["n"].append(counts[keep])
+                parts["err"].append(cells[1::2][keep].astype(float))
+    assert combos == want_combos
+    for k, v in parts.items():
+        want = np.concatenate(v)
+        assert cand[k].dtype == want.dtype and np.array_equal(cand[k], want)
+    assert np.array_equal(cand["err_sq"], cand["err"])
+    # The cover holds every combination that fits a block, and every block fits.
+    triples = list(itertools.combinations(range(len(levels)), 3))
+    blocks = column_blocks(levels, triples, 4096)
+    assert all(2 * math.prod(levels[c] for c in b) <= 4096 for b in blocks)
+    fitting = [t for t in triples if 2 * math.prod(levels[c] for c in t) <= 4096]
+    assert all(any(set(t) <= set(b) for b in blocks) for t in fitting)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_recount_equals_boolean_masks_bit_for_bit(binary):
     """Recounting shortlisted slices from their rarest predicate's rows gives exactly the sums
-    of a boolean mask over every row (same rows, same order, so the same floating-point sums)."""
+    of a boolean mask over every row (same rows, same order, so the same floating-point sums);
+    with 0/1 errors, from one bincount per set of columns."""
     from sightline.slice_finder import _recount
     from sightline.slices import EncodedColumn
 
     rng, codes, levels = _random_codes(2, n=20_000)
     encoded = [EncodedColumn(f"c{i}", c, tuple(map(str, range(k))), "categorical") for i, (c, k) in enumerate(zip(codes, levels))]
-    errors = rng.gamma(2.0, size=20_000)
+    errors = (rng.random(20_000) < 0.3).astype(float) if binary else rng.gamma(2.0, size=20_000)
     cols_list = [(0,), (1, 3), (0, 2, 3), (1, 2), (2, 3), (0, 1, 3)] * 3
     vals_list = [tuple(int(rng.integers(0, levels[c])) for c in cols) for cols in cols_list]
-    got = _recount(encoded, errors, cols_list, vals_list)
+    got = _recount(encoded, errors, cols_list, vals_list, binary)
     for (cols, vals), row in zip(zip(cols_list, vals_list), got):
         mask = np.ones(len(errors), dtype=bool)
         for c, v in zip(cols, vals):

@@ -495,3 +495,44 @@ def test_slice_data_holds_the_labelled_rows_without_copying_them(sample_audit):
         reference = encode_column(labelled[c], n_bins=data.n_bins)
         np.testing.assert_array_equal(data.encoded[c].codes, reference.codes)
         assert data.encoded[c].codes.dtype == np.int8
+
+
+def test_sorted_quantiles_equal_numpy_quantile_bit_for_bit():
+    """Quantiles read off the sorted values (no partition) are np.quantile's, sign of zero
+    included (columns holding zeros keep np.quantile), on ties, halves and exact zeros."""
+    from sightline.slice_encoding import _sorted_quantiles
+
+    rng = np.random.default_rng(11)
+    for rep in range(400):
+        n = int(rng.integers(1, 2_000))
+        kind = rep % 5
+        x = [rng.normal(size=n), np.round(rng.normal(size=n) * 3) / 2, rng.integers(0, 5, n).astype(float),
+             np.where(rng.random(n) < 0.5, 0.0, -0.0), np.round(rng.normal(size=n) * 3) / 2 + 0.25][kind]
+        xs = np.sort(x)
+        for n_bins in (2, 3, 5, 7, 20):
+            q = np.linspace(0, 1, n_bins + 1)[1:-1]
+            got, want = _sorted_quantiles(xs, q), np.quantile(xs, q)
+            assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_categorical_codes_equal_pandas_factorize():
+    """A categorical column's codes, read from its categories, are pd.factorize's (order of first
+    appearance, missing -1, unused categories dropped), also when a category first shows up
+    late; and encode_column gives the same result as on the plain values."""
+    from sightline.slice_encoding import _factorized
+
+    rng = np.random.default_rng(12)
+    for n, k, late in ((10, 3, False), (5_000, 8, False), (20_000, 60, True), (9_000, 200, True)):
+        values = rng.choice([f"v{i}" for i in range(k)], n).astype(object)
+        values[rng.random(n) < 0.05] = None
+        if late:
+            values[:5_000][values[:5_000] == "v1"] = "v2"  # v1 appears only after the first rows
+        cats = pd.Series(pd.Categorical(values, categories=[f"v{i}" for i in range(k + 3)][::-1]), name="c")
+        codes, uniques, counts = _factorized(cats)
+        want_codes, want_uniques = pd.factorize(cats, use_na_sentinel=True)
+        np.testing.assert_array_equal(codes, want_codes)
+        assert list(uniques) == list(want_uniques)
+        np.testing.assert_array_equal(counts, np.bincount(want_codes[want_codes >= 0], minlength=len(want_uniques)))
+        got, plain = encode_column(cats), encode_column(pd.Series(values, name="c"))
+        np.testing.assert_array_equal(got.codes, plain.codes)
+        assert got.labels == plain.labels and got.codes.dtype == plain.codes.dtype

@@ -86,8 +86,10 @@ def slice_metric_chart(table: pd.DataFrame, metric: str, overall: float, *, titl
         x="overall:Q", tooltip=[alt.Tooltip("overall:Q", title=f"overall {info.label}", format=fmt)])
     # Height as a step per slice: a fixed pixel height would include axes and legend under
     # Streamlit's "fit" sizing and squash a chart of few slices to nothing.
-    chart = alt.layer(bars, whiskers, rule).properties(width=WIDTH - 200, height=alt.Step(ROW_HEIGHT))
-    return chart.properties(title=title or f"{info.label} per slice") if title is not False else chart
+    props = {"width": WIDTH - 200, "height": alt.Step(ROW_HEIGHT)}
+    if title is not False:
+        props["title"] = title or f"{info.label} per slice"
+    return alt.layer(bars, whiskers, rule).properties(**props)  # one call: each one copies the whole chart
 
 
 def worst_slices_chart(slices: pd.DataFrame, overall_error: float, *, regression: bool = False, top: int = 15) -> alt.Chart:
