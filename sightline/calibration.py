@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+# re-exported: calibration_noise and consistency_p_value are part of this module's API
+from sightline.calibration_bootstrap import bin_sums as _bin_sums  # noqa: F401
+from sightline.calibration_bootstrap import calibration_noise, consistency_p_value
+from sightline.calibration_bootstrap import weighted_errors as _weighted_errors
 from sightline.errors import MissingInputError
 from sightline.metrics import (
-    BOOTSTRAP_MAX_ROWS,
     DEFAULT_BOOTSTRAP,
     BootstrapSettings,
     bootstrap_intervals,
@@ -30,7 +33,18 @@ from sightline.metrics import (
     mean_interval,
     single_threaded_blas,
 )
-from sightline.sections import AMBER, GREEN, RED, UNAVAILABLE, CardMetric, Chart, Section, Verdict, unavailable_section
+from sightline.metrics_bootstrap import SharedResampleWeights
+from sightline.sections import (
+    AMBER,
+    GREEN,
+    RED,
+    UNAVAILABLE,
+    CardMetric,
+    Chart,
+    Section,
+    Verdict,
+    unavailable_section,
+)
 from sightline.stats import wilson_interval
 
 log = logging.getLogger(__name__)
@@ -104,11 +118,12 @@ def _check(y_true, y_prob) -> tuple[np.ndarray, np.ndarray]:
 
 
 def reliability_table(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY,
-                      edges: np.ndarray | None = None) -> pd.DataFrame:
+                      edges: np.ndarray | None = None, ids: np.ndarray | None = None) -> pd.DataFrame:
     """The reliability diagram's numbers.
 
     Inputs: 0/1 outcomes, predicted probabilities of outcome 1, the bin scheme (or explicit
-    ``edges``, e.g. to bin a group like the whole data).
+    ``edges``, e.g. to bin a group like the whole data; with ``edges``, ``ids`` may give each
+    prediction's bin from :func:`bin_ids` when the caller has it already).
     Output, one row per non-empty bin: ``bin`` (index), ``bin_lower``, ``bin_upper``,
     ``count``, ``mean_predicted``, ``fraction_positive`` (observed share of 1s), ``lower`` and
     ``upper`` (its 95% Wilson interval), ``gap`` (fraction_positive − mean_predicted: positive
@@ -118,7 +133,7 @@ def reliability_table(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy:
     y_true, y_prob = _check(y_true, y_prob)
     edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else np.asarray(edges, dtype=float)
     k = len(edges) - 1
-    ids = bin_ids(y_prob, edges)
+    ids = bin_ids(y_prob, edges) if ids is None else ids
     count = np.bincount(ids, minlength=k)
     positives = np.bincount(ids, weights=y_true, minlength=k)
     prob_sum = np.bincount(ids, weights=y_prob, minlength=k)
@@ -160,80 +175,15 @@ def brier_score(y_true, y_prob) -> float:
     return float(np.mean((y_prob - y_true) ** 2)) if len(y_true) else float("nan")
 
 
-def _bin_sums(weights: np.ndarray, ids: np.ndarray, k: int, values: np.ndarray | None = None) -> np.ndarray:
-    """Per-resample, per-bin sums of ``weights`` (b × n) times ``values`` (n,): a (b, k) array.
-    One bincount over resample-offset bin ids (single-threaded and linear; a dense one-hot
-    matrix product was slower on a busy machine)."""
-    b = weights.shape[0]
-    offsets = (np.arange(b)[:, None] * k + ids[None, :]).ravel()
-    w = weights if values is None else weights * values
-    return np.bincount(offsets, weights=w.ravel(), minlength=b * k).reshape(b, k)
-
-
-def _weighted_errors(y_true: np.ndarray, y_prob: np.ndarray, ids: np.ndarray, k: int):
-    """ECE and MCE under bootstrap count weights (see :func:`sightline.metrics.bootstrap_intervals`)."""
-
-    # With 0/1 outcomes the counts split by outcome come from one bincount over 2k cells: sums of
-    # whole numbers, exact in any order. The probability sums are floats and keep _bin_sums' order.
-    binary = bool(np.all((y_true == 0) | (y_true == 1)))
-    cells = ids + k * (y_true == 1) if binary else None
-
-    def stats(w: np.ndarray) -> dict[str, np.ndarray]:
-        if binary:
-            by_outcome = _bin_sums(w, cells, 2 * k)
-            pos = by_outcome[:, k:]
-            count = by_outcome[:, :k] + pos
-        else:
-            count, pos = _bin_sums(w, ids, k), _bin_sums(w, ids, k, y_true)
-        prob = _bin_sums(w, ids, k, y_prob)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            gap = np.where(count > 0, np.abs(pos - prob) / np.where(count > 0, count, 1), 0.0)
-        return {"expected_calibration_error": (count * gap).sum(axis=1) / count.sum(axis=1),
-                "maximum_calibration_error": gap.max(axis=1)}
-    return stats
-
-
-def calibration_noise(y_prob, edges: np.ndarray, *, n_sim: int = 200, max_rows: int = BOOTSTRAP_MAX_ROWS,
-                      seed: int = 0) -> np.ndarray:
-    """ECE values a perfectly calibrated model would show on these predictions by chance.
-
-    Outcomes are drawn as Bernoulli(p) for every prediction p (so the model is calibrated by
-    construction) ``n_sim`` times, and each draw's ECE is computed with the same bins. ECE is
-    biased upward on few rows (a perfectly calibrated model on 100 rows shows ECE ≈ 0.05), so an
-    observed ECE means little until compared with this floor. On more than ``max_rows`` rows a
-    random sample is simulated and the values are scaled by sqrt(sample / rows), as the chance
-    ECE shrinks with the square root of the row count.
-    Output: the ``n_sim`` simulated ECE values.
-    """
-    y_prob = np.asarray(y_prob, dtype=float)
-    n = len(y_prob)
-    if n == 0:
-        return np.array([])
-    rng = np.random.default_rng(seed)
-    p = y_prob if n <= max_rows else y_prob[rng.choice(n, max_rows, replace=False)]
-    k = len(edges) - 1
-    ids = bin_ids(p, edges)
-    prob = np.bincount(ids, weights=p, minlength=k)
-    out = []
-    for start in range(0, n_sim, 25):
-        draws = (rng.random((min(25, n_sim - start), len(p))) < p).astype(float)
-        out.append(np.abs(_bin_sums(draws, ids, k) - prob).sum(axis=1) / len(p))
-    return np.concatenate(out) * np.sqrt(len(p) / n)
-
-
-def consistency_p_value(ece: float, noise: np.ndarray) -> float:
-    """Share of chance ECE values at least as large as the observed one ((1 + count) / (1 + n_sim)):
-    small means the miscalibration is more than noise."""
-    if len(noise) == 0 or not np.isfinite(ece):
-        return float("nan")
-    return float((1 + np.sum(noise >= ece)) / (1 + len(noise)))
-
-
 def calibration_metrics(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY,
-                        edges: np.ndarray | None = None,
+                        edges: np.ndarray | None = None, ids: np.ndarray | None = None,
+                        table: pd.DataFrame | None = None, weights: SharedResampleWeights | None = None,
                         settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> pd.DataFrame:
     """Brier score, ECE and MCE with 95% intervals.
 
+    Inputs: outcomes, probabilities, the bin scheme or ``edges``; optionally what the caller
+    already has for these rows and edges: ``ids`` (bins, from :func:`bin_ids`), ``table``
+    (:func:`reliability_table`) and ``weights`` (resamples shared between calls).
     Output: DataFrame indexed by metric (``brier_score``: normal interval of the mean squared
     error; ``expected_calibration_error``, ``maximum_calibration_error``: bootstrap with the bin
     edges held fixed, on at most ``settings.max_rows`` rows) with value/lower/upper/n/method.
@@ -242,18 +192,20 @@ def calibration_metrics(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strateg
     n = len(y_true)
     edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else edges
     k = len(edges) - 1
-    ece, mce = errors_from_table(reliability_table(y_true, y_prob, edges=edges))
+    ids = bin_ids(y_prob, edges) if ids is None else ids
+    ece, mce = errors_from_table(reliability_table(y_true, y_prob, edges=edges, ids=ids) if table is None else table)
     rows = {}
     mean, lo, hi = mean_interval((y_prob - y_true) ** 2, settings.confidence)
     rows["brier_score"] = {"value": mean, "lower": lo, "upper": hi, "n": n,
                            "method": "normal approximation of the mean squared error"}
     sample = bounded_sample(n, settings)
-    ys, ps = (y_true, y_prob) if sample is None else (y_true[sample], y_prob[sample])
+    ys, ps, ids_s = (y_true, y_prob, ids) if sample is None else (y_true[sample], y_prob[sample], ids[sample])
     point = {"expected_calibration_error": ece, "maximum_calibration_error": mce}
-    sample_point = point if sample is None else dict(zip(point, errors_from_table(reliability_table(ys, ps, edges=edges))))
+    sample_point = point if sample is None else \
+        dict(zip(point, errors_from_table(reliability_table(ys, ps, edges=edges, ids=ids_s))))
     m = settings.rows(n)
-    intervals = bootstrap_intervals(_weighted_errors(ys, ps, bin_ids(ps, edges), k), m, point, settings,
-                                    sample_point, scale=float(np.sqrt(m / n)) if n else 1.0) if n else \
+    intervals = bootstrap_intervals(_weighted_errors(ys, ps, ids_s, k), m, point, settings,
+                                    sample_point, scale=float(np.sqrt(m / n)) if n else 1.0, weights=weights) if n else \
         {name: (float("nan"), float("nan")) for name in point}
     for name, value in point.items():
         lo, hi = intervals[name]
@@ -277,11 +229,15 @@ def group_labels(values: pd.Series, *, n_bins: int = 4) -> pd.Series:
 
 def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DEFAULT_N_BINS,
                          strategy: str = DEFAULT_STRATEGY, min_group_size: int = 30,
-                         settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> tuple[pd.DataFrame, pd.DataFrame]:
+                         settings: BootstrapSettings = DEFAULT_BOOTSTRAP, edges: np.ndarray | None = None,
+                         ids: np.ndarray | None = None,
+                         weights: SharedResampleWeights | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Calibration per group, every group binned with the same edges (from all rows).
 
     Inputs: outcomes, probabilities, ``sensitive_features`` (group name per row), the bin
-    scheme, the smallest group that gets a verdict.
+    scheme, the smallest group that gets a verdict; optionally the ``edges`` of that scheme on
+    these probabilities, each row's bin ``ids`` and shared resample ``weights`` (all of them as
+    this function would make them, passed to save the work).
     Output: (summary, reliability). ``summary`` is indexed by group, largest first, with ``n``,
     ``brier_score``, ``expected_calibration_error`` (+ ``ece_lower``/``ece_upper``; and
     ``ece_if_calibrated``, the mean ECE a perfectly calibrated model would show on the group's
@@ -292,18 +248,22 @@ def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DE
     """
     y_true, y_prob = _check(y_true, y_prob)
     groups = pd.Series(np.asarray(sensitive_features, dtype=object)).astype(str)
-    edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy)
+    edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else edges
+    ids = bin_ids(y_prob, edges) if ids is None else ids
+    weights = SharedResampleWeights() if weights is None else weights
     codes, names = pd.factorize(groups, sort=False)
     summary, tables = [], []
     for code in np.argsort(-np.bincount(codes, minlength=len(names)), kind="stable"):
         mask = codes == code
-        yt, yp = y_true[mask], y_prob[mask]
+        yt, yp, ig = y_true[mask], y_prob[mask], ids[mask]
         reliable = bool(mask.sum() >= min_group_size)
-        m = calibration_metrics(yt, yp, edges=edges, settings=settings) if reliable else None
-        table = reliability_table(yt, yp, edges=edges).assign(group=str(names[code]))
+        table = reliability_table(yt, yp, edges=edges, ids=ig)
+        m = calibration_metrics(yt, yp, edges=edges, ids=ig, table=table, weights=weights,
+                                settings=settings) if reliable else None
+        table = table.assign(group=str(names[code]))
         ece, mce = errors_from_table(table)
         noise = calibration_noise(yp, edges, n_sim=settings.n_resamples, max_rows=settings.max_rows,
-                                  seed=settings.seed) if reliable else np.array([])
+                                  seed=settings.seed, ids=ig) if reliable else np.array([])
         summary.append({
             "group": str(names[code]), "n": int(mask.sum()), "brier_score": float(np.mean((yp - yt) ** 2)),
             "expected_calibration_error": ece,
@@ -395,16 +355,22 @@ def _calibration_result(audit, *, n_bins, strategy, group_columns, settings) -> 
     strategy = spec_strategy if strategy is None else strategy
     y, p, frame, kind, word = calibration_inputs(audit)
     edges = bin_edges(p, n_bins=n_bins, strategy=strategy)
-    metrics = calibration_metrics(y, p, edges=edges, settings=settings)
-    table = reliability_table(y, p, edges=edges)
-    noise = calibration_noise(p, edges, n_sim=settings.n_resamples, max_rows=settings.max_rows, seed=settings.seed)
+    # Every view bins the same probabilities with the same edges, and bootstraps (on the bounded
+    # sample) with the same seeded resamples: both are made once here and passed along.
+    ids = bin_ids(p, edges)
+    weights = SharedResampleWeights()
+    table = reliability_table(y, p, edges=edges, ids=ids)
+    metrics = calibration_metrics(y, p, edges=edges, ids=ids, table=table, weights=weights, settings=settings)
+    noise = calibration_noise(p, edges, n_sim=settings.n_resamples, max_rows=settings.max_rows, seed=settings.seed,
+                              ids=ids)
     columns = audit.spec.columns.sensitive if group_columns is None else group_columns
     min_size = audit.spec.fairness.min_group_size
     groups = {}
     for col in columns:
         if col in frame.columns:
             groups[col] = calibration_by_group(y, p, sensitive_features=group_labels(frame[col]), n_bins=n_bins,
-                                               strategy=strategy, min_group_size=min_size, settings=settings)
+                                               strategy=strategy, min_group_size=min_size, settings=settings,
+                                               edges=edges, ids=ids, weights=weights)
     return CalibrationResult(kind=kind, n_bins=n_bins, strategy=strategy, model_version=audit.primary_version,
                              rows=len(audit.primary), labelled_rows=len(audit.labelled()), scored_rows=len(y),
                              metrics=metrics, table=table, mean_predicted=float(p.mean()),

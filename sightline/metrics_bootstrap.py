@@ -73,6 +73,22 @@ def resample_weights(n: int, n_resamples: int, seed: int = 0, chunk: int = 25) -
         done += b
 
 
+class SharedResampleWeights:
+    """The chunks of :func:`resample_weights`, drawn once per (rows, resamples, seed) and then
+    handed out again: statistics bootstrapped on equally many rows with one seed (calibration
+    overall and per group, on the bounded sample) use the very same resamples, so drawing them
+    again would only repeat work. Holds n_resamples × n floats per key; keep one per audit pass."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[tuple[int, int, int], list[np.ndarray]] = {}
+
+    def __call__(self, n: int, n_resamples: int, seed: int) -> list[np.ndarray]:
+        key = (n, n_resamples, seed)
+        if key not in self._chunks:
+            self._chunks[key] = list(resample_weights(n, n_resamples, seed))
+        return self._chunks[key]
+
+
 def _percentile_interval(point: float, sample_point: float, values: np.ndarray, scale: float,
                          confidence: float) -> tuple[float, float]:
     """Percentile interval of bootstrap ``values`` moved to ``point`` and shrunk by ``scale``
@@ -88,18 +104,21 @@ def _percentile_interval(point: float, sample_point: float, values: np.ndarray, 
 
 def bootstrap_intervals(weighted: Callable[[np.ndarray], dict[str, np.ndarray]], n: int,
                         point: dict[str, float], settings: BootstrapSettings,
-                        sample_point: dict[str, float] | None = None, scale: float = 1.0) -> dict[str, tuple[float, float]]:
+                        sample_point: dict[str, float] | None = None, scale: float = 1.0,
+                        weights: SharedResampleWeights | None = None) -> dict[str, tuple[float, float]]:
     """Intervals for several statistics from one set of resamples.
 
     Inputs: ``weighted(W)`` returning, per statistic name, its value under each row of the
     count-weight matrix ``W`` (b × n); ``point`` the full-data estimates; ``sample_point`` the
-    estimates on the bootstrapped rows when they are a sample (with ``scale`` = sqrt(m/n)).
+    estimates on the bootstrapped rows when they are a sample (with ``scale`` = sqrt(m/n));
+    ``weights``, a :class:`SharedResampleWeights` to take the (same) resamples from.
     Output: name -> (lower, upper); NaN when fewer than half the resamples are finite.
     """
     sample_point = point if sample_point is None else sample_point
     collected: dict[str, list[np.ndarray]] = {k: [] for k in point}
     with np.errstate(invalid="ignore", divide="ignore"):
-        for w in resample_weights(n, settings.n_resamples, settings.seed):
+        chunks = (resample_weights if weights is None else weights)(n, settings.n_resamples, settings.seed)
+        for w in chunks:
             for name, values in weighted(w).items():
                 if name in collected:
                     collected[name].append(np.asarray(values, dtype=float))

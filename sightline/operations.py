@@ -150,16 +150,18 @@ def latency_percentiles(latency, versions=None) -> pd.DataFrame:
     return out.iloc[order]
 
 
-def window_groups(starts, labels: pd.Categorical) -> tuple[np.ndarray, pd.DataFrame]:
+def window_groups(starts, labels: pd.Categorical, windows: tuple | None = None) -> tuple[np.ndarray, pd.DataFrame]:
     """The (model version, window) groups of rows, as ``groupby(["model_version", "window"],
     sort=True, observed=True)`` forms them, counted on integer codes instead of a pandas groupby.
 
     Inputs: window starts (datetime64, NaT for none) and version labels (see
-    :func:`version_labels`), aligned. Output: each row's group number (numbered in sorted order:
+    :func:`version_labels`), aligned; ``windows``, when the caller has it, ``pd.factorize(starts,
+    sort=True)`` (codes aligned with ``starts``, values possibly of a superset of its rows: only
+    windows present form groups). Output: each row's group number (numbered in sorted order:
     versions by name, then time; -1 without a window), and one row per
     group with ``window``, ``model_version`` (string) and ``n`` (rows).
     """
-    w_codes, w_values = pd.factorize(pd.Series(starts).to_numpy(), sort=True)  # NaT -> -1
+    w_codes, w_values = pd.factorize(pd.Series(starts).to_numpy(), sort=True) if windows is None else windows  # NaT -> -1
     # versions in string order (the order a sort of the version column gives)
     categories = np.asarray([str(c) for c in labels.categories], dtype=object)
     by_name = np.argsort(categories, kind="stable")
@@ -186,17 +188,23 @@ def latency_by_window(latency, starts: pd.Series, versions=None) -> pd.DataFrame
     Output: DataFrame with ``window``, ``model_version``, ``n``, ``p50_ms`` … ``p99_ms``,
     ``max_ms``; one row per window that has at least one valid timing, sorted by version and time.
     """
-    lat = valid_latency(latency)
+    return _latency_by_window(valid_latency(latency), starts, versions)[0]
+
+
+def _latency_by_window(lat: np.ndarray, starts, versions, windows: tuple | None = None):
+    """:func:`latency_by_window` of valid latencies, with the group number of each row that has
+    a valid timing and a window (the rows ``ok``): (table, codes, ok). ``windows`` as for
+    :func:`window_groups` (of all of ``starts``)."""
     labels = version_labels(versions, len(lat))
-    windows = pd.Series(starts).to_numpy()
-    ok = ~np.isnan(lat) & pd.notna(windows)
+    starts = pd.Series(starts).to_numpy()
+    ok = ~np.isnan(lat) & pd.notna(starts)
     if not ok.any():
-        return pd.DataFrame(columns=["window", "model_version", "n", *PERCENTILE_COLUMNS, "max_ms"])
-    codes, out = window_groups(windows[ok], labels[ok])
+        return pd.DataFrame(columns=["window", "model_version", "n", *PERCENTILE_COLUMNS, "max_ms"]), np.array([], dtype=np.int64), ok
+    codes, out = window_groups(starts[ok], labels[ok], None if windows is None else (windows[0][ok], windows[1]))
     pct = group_percentiles(lat[ok], codes, len(out), PERCENTILES + (100,))
     for j, col in enumerate(list(PERCENTILE_COLUMNS) + ["max_ms"]):
         out[col] = pct[:, j]
-    return out
+    return out, codes, ok
 
 
 def latency_histogram(latency, versions=None, bins_per_decade: int = 10) -> pd.DataFrame:
@@ -214,9 +222,15 @@ def latency_histogram(latency, versions=None, bins_per_decade: int = 10) -> pd.D
     positive = lat[ok & (lat > 0)]
     floor = np.log10(positive.min()) if len(positive) else 0.0
     k = np.floor(np.log10(np.maximum(lat[ok], 10 ** floor)) * bins_per_decade).astype(np.int64)
-    frame = pd.DataFrame({"model_version": labels[ok], "k": k})
-    out = frame.groupby(["model_version", "k"], observed=True).size().rename("count").reset_index()
-    out["model_version"] = out["model_version"].astype(str)
+    # (version, bin) counts in the order groupby([version, k], observed=True) gives: category, then bin
+    codes = np.asarray(labels.codes)[ok]
+    k, codes = k[codes >= 0], codes[codes >= 0]
+    k0 = int(k.min()) if len(k) else 0
+    span = int(k.max()) - k0 + 1 if len(k) else 1
+    counts = np.bincount(codes.astype(np.int64) * span + (k - k0), minlength=len(labels.categories) * span)
+    present = np.flatnonzero(counts)
+    names = np.asarray([str(c) for c in labels.categories], dtype=object)
+    out = pd.DataFrame({"model_version": names[present // span], "k": present % span + k0, "count": counts[present]})
     out["low_ms"] = 10.0 ** (out["k"] / bins_per_decade)
     out["high_ms"] = 10.0 ** ((out["k"] + 1) / bins_per_decade)
     out["share"] = out["count"] / out.groupby("model_version")["count"].transform("sum")
@@ -224,21 +238,28 @@ def latency_histogram(latency, versions=None, bins_per_decade: int = 10) -> pd.D
 
 
 # --------------------------------------------------------------------------- throughput
-def throughput_by_window(starts: pd.Series, versions=None, window: str = DEFAULT_WINDOW) -> pd.DataFrame:
+def throughput_by_window(starts: pd.Series, versions=None, window: str = DEFAULT_WINDOW,
+                         groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """Requests per window and per model version, windows without traffic included as 0.
 
     Inputs: window starts, optional version labels, the window name (for the per-minute rate).
     Output: DataFrame with ``window``, ``model_version``, ``requests``, ``requests_per_minute``;
     each version spans its own first to last window (a shadow model that started late is not
-    shown as idle before it started).
+    shown as idle before it started). ``groups``: :func:`window_groups` of these starts and
+    versions when the caller has it (the counts are then not made again).
     """
     starts = pd.Series(starts).reset_index(drop=True)
-    frame = pd.DataFrame({"window": starts, "model_version": version_labels(versions, len(starts))}).dropna(subset=["window"])
-    counts = frame.groupby(["model_version", "window"], sort=True, observed=True).size()
+    labels = version_labels(versions, len(starts))
+    if groups is None:
+        groups = window_groups(starts.to_numpy(), labels)[1]
     step = pd.Timedelta(minutes=WINDOWS[window][1])
     parts = []
-    for version, per in counts.groupby(level=0, sort=True, observed=True):
-        per = per.droplevel(0)
+    # versions in category order, as groupby(sort=True) on the categorical orders them
+    for version in (str(c) for c in labels.categories):
+        mine = groups[groups["model_version"] == version]
+        if not len(mine):
+            continue
+        per = pd.Series(mine["n"].to_numpy(), index=pd.DatetimeIndex(mine["window"].to_numpy(), name="window"))
         per = per.reindex(pd.date_range(per.index.min(), per.index.max(), freq=step), fill_value=0)
         parts.append(pd.DataFrame({"window": per.index, "model_version": str(version), "requests": per.to_numpy()}))
     if not parts:
@@ -279,15 +300,17 @@ def invalid_prediction_flags(frame: pd.DataFrame, *, prediction: str | None, sco
     return flags
 
 
-def invalid_rates(flags: pd.DataFrame, versions=None, starts: pd.Series | None = None) -> pd.DataFrame:
+def invalid_rates(flags: pd.DataFrame, versions=None, starts: pd.Series | None = None,
+                  groups: tuple | None = None) -> pd.DataFrame:
     """Counts and rate of invalid predictions per version (and per window when ``starts`` is given).
 
     Output columns: [``window``,] ``model_version``, ``rows``, ``invalid``, ``rate`` (0–1), and
     one count column per reason in :data:`INVALID_REASONS`; sorted by version (then time).
+    ``groups``: :func:`window_groups` of ``starts`` and the versions when the caller has it.
     """
     labels = version_labels(versions, len(flags))
     if starts is not None:
-        codes, out = window_groups(starts, labels)
+        codes, out = window_groups(starts, labels) if groups is None else (groups[0], groups[1].copy())
         out = out.rename(columns={"n": "rows"})
     else:
         codes = np.asarray(labels.codes, dtype=np.int64)
@@ -464,17 +487,18 @@ def operations_result(audit: Audit, window: str = DEFAULT_WINDOW, *, factor: flo
         starts = window_starts(ts, window)
         if ts.isna().any():
             notes.append(f"{int(ts.isna().sum()):,} rows have no readable timestamp and are left out of the per-window views.")
-        throughput = throughput_by_window(starts, versions, window)
-        invalid_windows = invalid_rates(flags, versions, starts)
+        # the window starts are hashed once; every per-window view groups rows by these codes
+        windows = pd.factorize(starts.to_numpy(), sort=True)
+        groups = window_groups(starts.to_numpy(), versions, windows)
+        throughput = throughput_by_window(starts, versions, window, groups=groups[1])
+        invalid_windows = invalid_rates(flags, versions, starts, groups=groups)
         if has_latency and int(latency["n"].sum()):
             lat = valid_latency(frame[cols.latency_ms])
-            by_window = latency_by_window(lat, starts, versions)
+            by_window, codes, ok = _latency_by_window(lat, starts, versions, windows)
             p99 = latency["p99_ms"].reindex([str(c) for c in versions.categories]).to_numpy(dtype=float)
             with np.errstate(invalid="ignore"):
                 slow_row = lat > p99[np.asarray(versions.codes)]
             # requests slower than their version's p99, per window (the groups of by_window, same order)
-            ok = ~np.isnan(lat) & starts.notna().to_numpy()
-            codes, _ = window_groups(starts.to_numpy()[ok], versions[ok])
             slow = np.bincount(codes[slow_row[ok]], minlength=len(by_window))
             flagged = flag_slow_windows(by_window, slow, factor=factor, min_requests=min_requests,
                                         overall_p99=latency["p99_ms"])

@@ -31,6 +31,7 @@ import pandas as pd
 
 from sightline.audit import Audit
 from sightline.errors import MissingInputError
+from sightline.request_ids import ids_disjoint
 from sightline.resampled_metrics import (  # noqa: F401 — re-exported: the public API lives here
     bootstrap_indices, resampled_binary_metrics, resampled_classification_metrics, resampled_roc_auc)
 from sightline.sections import AMBER, GREEN, RED, Verdict
@@ -176,19 +177,23 @@ def paired_requests(audit: Audit, candidate: str) -> pd.DataFrame:
     # Strings are hashed once (factorize); pairing, de-duplication and the join then run on integers.
     vcodes, vnames = pd.factorize(log[vcol])
     vnames = np.array([str(v) for v in vnames], dtype=object)
-    ids, _ = pd.factorize(log[cols.id])
+    in_base, in_cand = (np.isin(vcodes, np.flatnonzero(vnames == v)) for v in (audit.primary_version, candidate))
+    if ids_disjoint(log[cols.id], in_base, in_cand):  # A/B or canary: nothing to pair, no id hashed
+        matched, cand_pos, keep = np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([], dtype=bool)
+    else:
+        ids, _ = pd.factorize(log[cols.id])
 
-    def first_rows(version: str) -> np.ndarray:
-        """Positions of the version's rows, the first row of each id only (missing ids dropped)."""
-        pos = np.flatnonzero(np.isin(vcodes, np.flatnonzero(vnames == version)) & (ids >= 0))
-        _, first = np.unique(ids[pos], return_index=True)
-        return pos[np.sort(first)]
+        def first_rows(rows: np.ndarray) -> np.ndarray:
+            """Positions of the rows, the first row of each id only (missing ids dropped)."""
+            pos = np.flatnonzero(rows & (ids >= 0))
+            _, first = np.unique(ids[pos], return_index=True)
+            return pos[np.sort(first)]
 
-    base_pos, cand_pos = first_rows(audit.primary_version), first_rows(candidate)
-    where_base = np.full(ids.max() + 1 if len(ids) else 0, -1, dtype=np.int64)
-    where_base[ids[base_pos]] = base_pos
-    matched = where_base[ids[cand_pos]]
-    keep = matched >= 0
+        base_pos, cand_pos = first_rows(in_base), first_rows(in_cand)
+        where_base = np.full(ids.max() + 1 if len(ids) else 0, -1, dtype=np.int64)
+        where_base[ids[base_pos]] = base_pos
+        matched = where_base[ids[cand_pos]]
+        keep = matched >= 0
     base, cand = log.iloc[matched[keep]], log.iloc[cand_pos[keep]]
 
     def labels(frame: pd.DataFrame, column: str, convert) -> np.ndarray:
