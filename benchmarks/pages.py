@@ -1,12 +1,17 @@
-"""Time every dashboard page in a real browser on a large log: cold and warm.
+"""Time every dashboard page in a real browser on a large log: cold and warm, strict and as shipped.
 
 For each page: start a fresh ``streamlit run app.py -- <audit>`` (so nothing is cached) and
 open the Data page in headless Chromium — the **session start** (the server's first run and
 loading the audit, paid once a session). Then open the page from the sidebar and time until the
 script has finished (no running indicator; see ``tests/browser.py``) — **cold**. Then away to
 the Data page and back — **warm** (Streamlit's caches hold the results).
-Screenshots of the cold visits go to ``--shots`` so a person can check what
-was timed.
+
+Every page is timed twice, each time in a fresh server: **strict**, with the app's background
+computation off (``SIGHTLINE_PRECOMPUTE=0``: nothing of the page exists before the click), and
+**as shipped**, with it on (loading the audit starts every area; the click comes as soon as the
+Data page is idle, so only the Data page's own seconds are gained). With the Overview in the
+list it also times **opening the app's address** on a fresh server, everything included.
+Screenshots of the cold visits go to ``--shots`` so a person can check what was timed.
 
     python benchmarks/pages.py --size 1m                 # every page, results into results_pages.md
     python benchmarks/pages.py --size 1m drift fairness  # some pages
