@@ -23,6 +23,7 @@ import pandas as pd
 
 from sightline import drift_windows as dw
 from sightline.audit import Audit
+from sightline.binned_ranks import median_from_bins
 from sightline.drift_config import (SEED, DriftSettings, _labelled_reference, _prediction_column, _require_reference,
                                     binned_columns, comparable_features, drift_settings, sample_rows)
 from sightline.drift_tests import EVIDENTLY_CHECKED, RESULT_COLUMNS, NotReproduced, reproduce_run_evidently
@@ -161,20 +162,32 @@ def _pct(x: float) -> str:
     return f"{x:.1f}%" if abs(x) < 10 else f"{x:.0f}%"
 
 
-def numeric_effect(reference, current) -> str:
+def numeric_effect(reference, current, *, binned: dw.BinnedColumn | None = None) -> str:
     """One readable sentence on how a numeric column moved: the median (else the mean), plus the
-    share of values outside the reference's range when that is above 1%."""
-    r = dw.as_numbers(pd.Series(reference))
-    c = dw.as_numbers(pd.Series(current))
-    r, c = r[~np.isnan(r)], c[~np.isnan(c)]
-    if not len(r) or not len(c):
+    share of values outside the reference's range when that is above 1%. ``binned``: both
+    columns' numeric bins, if the caller has them (the medians then partition one bin's values,
+    not all of them)."""
+    r_all = dw.as_numbers(pd.Series(reference))
+    c_all = dw.as_numbers(pd.Series(current))
+    r = r_all[~np.isnan(r_all)]
+    n_c = int(np.count_nonzero(~np.isnan(c_all)))
+    if not len(r) or not n_c:
         return "no values to compare"
-    mr, mc = float(np.median(r)), float(np.median(c))
+    if binned is not None and binned.binning.kind == dw.NUMERIC:
+        mr = median_from_bins(r_all, binned.reference_codes, binned.reference_counts())
+        mc = median_from_bins(c_all, binned.current_codes, binned.current_counts())
+    else:
+        mr, mc = float(np.median(r)), float(np.median(c_all[~np.isnan(c_all)]))
     if _num(mr) != _num(mc):
         text = f"median moved from {_num(mr)} to {_num(mc)}"
     else:
+        c = c_all[~np.isnan(c_all)]
         text = f"median unchanged at {_num(mr)}; mean moved from {_num(float(r.mean()))} to {_num(float(c.mean()))}"
-    above, below = float((c > r.max()).mean()), float((c < r.min()).mean())
+    # NaN compares False, so counting over every row and dividing by the values is the share of
+    # values; no value beyond the reference's range (the usual case) needs no comparison per row
+    c_max, c_min = np.fmax.reduce(c_all), np.fmin.reduce(c_all)   # NaN-ignoring
+    above = np.count_nonzero(c_all > r.max()) / n_c if c_max > r.max() else 0.0
+    below = np.count_nonzero(c_all < r.min()) / n_c if c_min < r.min() else 0.0
     if above > 0.01:
         text += f"; {_pct(above)} of values lie above the reference's maximum ({_num(float(r.max()))})"
     if below > 0.01:
@@ -192,7 +205,9 @@ def _category_shares(values: pd.Series) -> pd.Series:
     shares = pd.Series(counts[1:] / max(len(values), 1), index=[str(u) for u in uniques])
     if counts[0]:
         shares["(missing)"] = counts[0] / len(values)
-    return shares[shares > 0].groupby(level=0).sum()
+    shares = shares[shares > 0]
+    # categories that read alike ("1" and 1) add up; without any, that is the shares in label order
+    return shares.sort_index() if shares.index.is_unique else shares.groupby(level=0).sum()
 
 
 def categorical_effect(reference, current) -> str:
@@ -207,8 +222,10 @@ def categorical_effect(reference, current) -> str:
     return text + (" (not in the reference)" if top not in r.index else "")
 
 
-def effect_sentence(reference: pd.Series, current: pd.Series, kind: str) -> str:
-    return numeric_effect(reference, current) if kind == dw.NUMERIC else categorical_effect(reference, current)
+def effect_sentence(reference: pd.Series, current: pd.Series, kind: str, binned: dw.BinnedColumn | None = None) -> str:
+    """:func:`numeric_effect` or :func:`categorical_effect` by ``kind`` (``binned``: see numeric_effect)."""
+    return (numeric_effect(reference, current, binned=binned) if kind == dw.NUMERIC
+            else categorical_effect(reference, current))
 
 
 # ------------------------------------------------------------------ distributions (overlay charts)
@@ -316,7 +333,7 @@ def _column_row(column, kind, ev_row, ref_values, cur_values, binned: dw.BinnedC
     return {"column": column, "method": ev_row.get("method"), "statistic": ev_row.get("statistic"),
             "p_value": ev_row.get("p_value"), "threshold": ev_row.get("threshold"), "drifted": bool(ev_row.get("drifted")),
             "psi": binned.psi() if binned is not None else dw.population_stability_index(ref_values, cur_values, kind=kind),
-            "effect": effect_sentence(ref_values, cur_values, kind)}
+            "effect": effect_sentence(ref_values, cur_values, kind, binned)}
 
 
 def drift_vs_reference(audit: Audit, settings: DriftSettings | None = None, *,

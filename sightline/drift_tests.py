@@ -52,6 +52,7 @@ from sightline import drift_windows as dw
 EVIDENTLY_CHECKED = "0.7.23"   # the evidently release this module was read from and tested against
 NUM, CAT = "num", "cat"        # evidently's column-type names (ColumnType.Numerical / .Categorical)
 RESULT_COLUMNS = ["column", "method", "statistic", "p_value", "threshold", "drifted"]  # run_evidently's rows
+PREFIX_ROWS = 1_000             # values a distinct-count check looks at before hashing all of them
 
 
 @dataclass(frozen=True)
@@ -130,14 +131,22 @@ def _counts(reference: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.
     return ref_counts, cur_counts
 
 
-def _n_unique(*sides: np.ndarray) -> int:
-    """Distinct non-missing values across the sides (pandas ``nunique``)."""
+def _n_unique(*sides: np.ndarray, above: int | None = None) -> int:
+    """Distinct non-missing values across the sides (pandas ``nunique``).
+
+    With ``above``, callers only ask whether the count exceeds ``above``: when the first
+    :data:`PREFIX_ROWS` values of each side already hold more, that smaller count is returned
+    (still ``> above``) without hashing every row."""
+    if above is not None:
+        head = int(pd.Series(np.concatenate([side[:PREFIX_ROWS] for side in sides])).nunique())
+        if head > above:
+            return head
     return int(pd.Series(np.concatenate(sides)).nunique())
 
 
 def default_test(reference: np.ndarray, current: np.ndarray, kind: str) -> StatTest:
     """evidently's default test for cleaned ``reference``/``current`` (see the module docstring)."""
-    n_values = _n_unique(reference, current)
+    n_values = _n_unique(reference, current, above=5)   # only compared with 2 and 5 below
     if len(reference) <= 1000:
         if kind == NUM and n_values > 5:
             return TESTS["ks"]
@@ -151,7 +160,7 @@ def binned_shares(reference: np.ndarray, current: np.ndarray, kind: str, n_bins:
                   fill_zeroes: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Shares per bin of each side, as evidently bins for Jensen–Shannon (``fill_zeroes=False``)
     and PSI (see the module docstring). ``n_bins`` is evidently's argument; its bins ignore it."""
-    if kind == NUM and _n_unique(reference) > 20:
+    if kind == NUM and _n_unique(reference, above=20) > 20:
         bins = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
         ref = np.histogram(reference, bins)[0] / len(reference)
         cur = np.histogram(current, bins)[0] / len(current)

@@ -22,8 +22,9 @@ from sightline.audit import Audit
 from sightline.drift_config import (ALPHA, LABEL_SHIFT_MIN, MIN_WINDOW_ROWS, DriftSettings, _labelled_reference,
                                     _prediction_column, _require_reference, comparable_features, drift_settings)
 from sightline.drift_reference import calibrator_for
-from sightline.estimation import (Calibrator, concept_drift_segments, estimate_performance, performance_by_window,
-                                  realised_performance, reliability_table, score_outcome_by_window)
+from sightline.concept_drift import concept_drift_segments
+from sightline.estimation import (Calibrator, estimate_performance, performance_by_window, realised_performance,
+                                  reliability_table, score_outcome_by_window)
 from sightline.feature_changes import detect_feature_changes, label_schema_changes, unseen_categories
 from sightline.score_ranking import score_order, subset_order
 
@@ -201,8 +202,8 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
     changes = detect_feature_changes(ref, cur, present, change_kinds, win if n_w else np.zeros(0, np.int64), starts, window)
     unseen = unseen_categories(ref, cur, features, kinds, win, starts)
     schema = label_schema_changes(ref, audit.current, target=target, prediction=audit.spec.columns.prediction,
-                                  task=audit.spec.task, windows=_windows_of(audit, audit.current, window, starts),
-                                  starts=starts)
+                                  task=audit.spec.task, starts=starts,
+                                  windows=lambda rows: _windows_of(audit, audit.current[rows], window, starts))
     return DriftOverTime(window, windows, psi, missing, changes, unseen, schema, score_outcome, segments, provenance)
 
 

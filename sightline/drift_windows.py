@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,36 @@ def as_categories(values: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(values)  # convert each distinct value once
     labels = np.asarray([str(u) for u in uniques] + [None], dtype=object)
     return pd.Series(labels[codes], index=values.index, dtype=object)
+
+
+def category_labels(values: pd.Series) -> pd.Index:
+    """The distinct non-missing labels of ``values`` as :func:`as_categories` spells them, in no
+    particular order: ``as_categories(values).dropna().unique()`` as a set. A pandas ``category``
+    column is read from the categories its codes use, without a string per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0].astype(np.int64), minlength=len(values.cat.categories)) > 0
+        return pd.Index(pd.unique(np.asarray([str(c) for c in values.cat.categories[used]], dtype=object)))
+    return pd.Index(as_categories(values).dropna().unique())
+
+
+def category_shares(values: pd.Series) -> pd.Series:
+    """``as_categories(values).dropna().value_counts(normalize=True)``, the same Series in the
+    same order (largest share first; equal shares in pandas' order, which starts from the
+    order of first appearance).
+
+    A pandas ``category`` column is counted on its codes: the same counts in the same
+    first-appearance order go through the same ``sort_values``, without a string per row."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return as_categories(values).dropna().value_counts(normalize=True)
+    codes = values.cat.codes.to_numpy().astype(np.int64)
+    first_seen = pd.unique(codes[codes >= 0])
+    labels = pd.Index(np.asarray([str(c) for c in values.cat.categories[first_seen]], dtype=object))
+    if not labels.is_unique:  # two categories read the same ("1" and 1): pandas adds them up
+        return as_categories(values).dropna().value_counts(normalize=True)
+    counts = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))[first_seen]
+    result = pd.Series(counts, index=labels).sort_values(ascending=False)
+    return result / counts.sum()
 
 
 @dataclass(frozen=True)
@@ -152,8 +183,7 @@ def fit_binning(feature: str, reference: pd.Series, kind: str | None = None, n_b
             labels += [f"{_fmt_edge(a)} – {_fmt_edge(b)}" for a, b in zip(edges[:-1], edges[1:])]
             labels += [f"> {_fmt_edge(edges[-1])}"]
         return Binning(feature, NUMERIC, tuple(labels + [MISSING_BIN]), edges=edges)
-    cats = as_categories(reference).dropna()
-    shares = cats.value_counts(normalize=True)
+    shares = category_shares(reference)
     kept = [str(c) for c in shares.index[shares >= RARE_SHARE]]
     rare = [str(c) for c in shares.index[shares < RARE_SHARE]]
     categories = tuple(kept + rare)
@@ -172,11 +202,19 @@ class BinnedColumn:
     reference_codes: np.ndarray
     current_codes: np.ndarray
 
+    @cached_property
+    def _counts(self) -> tuple[np.ndarray, np.ndarray]:
+        # PSI and the effect sentence's medians both read them: one bincount of a million codes
+        n = self.binning.n_bins
+        return np.bincount(self.reference_codes, minlength=n), np.bincount(self.current_codes, minlength=n)
+
     def reference_counts(self) -> np.ndarray:
-        return np.bincount(self.reference_codes, minlength=self.binning.n_bins)
+        """Reference rows per bin (a fresh int64 array)."""
+        return self._counts[0].copy()
 
     def current_counts(self) -> np.ndarray:
-        return np.bincount(self.current_codes, minlength=self.binning.n_bins)
+        """Current rows per bin (a fresh int64 array)."""
+        return self._counts[1].copy()
 
     def psi(self, eps: float = PSI_EPS) -> float:
         """PSI of all current rows against the reference (= :func:`population_stability_index`)."""

@@ -20,7 +20,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from sightline.drift_windows import (CATEGORICAL, NUMERIC, as_categories, as_numbers, runs,
+from sightline.drift_windows import (CATEGORICAL, NUMERIC, as_categories, as_numbers, category_labels, runs,
                                      window_span)
 
 log = logging.getLogger(__name__)
@@ -99,31 +99,40 @@ def _is_sorted(values: np.ndarray) -> bool:
     return len(values) < 2 or not bool((values[1:] < values[:-1]).any())
 
 
-def _windowed_quantiles(x: np.ndarray, windows: np.ndarray, n_windows: int) -> np.ndarray:
+def _windowed_quantiles(x: np.ndarray, windows: np.ndarray, n_windows: int, *,
+                        windows_sorted: bool | None = None) -> np.ndarray:
     """Quantiles (:data:`QUANTILES`) of ``x`` per window: shape (n_windows, len(QUANTILES)); NaN when empty.
 
     The numbers of ``Series.groupby(windows).quantile(QUANTILES)`` (pandas' linear interpolation:
     with h = q·(n − 1), i = ⌊h⌋, value = v[i] + (v[i+1] − v[i])·(h − i) over the sorted window),
     to the last bit. Each window's values are sorted with ``np.sort`` (numpy's vectorised sort of
     floats beats ``np.partition`` at the ten ranks five quantiles need, and pandas' groupby).
+    ``windows_sorted``: whether ``windows`` is non-decreasing, if the caller knows (a log in time
+    order): each window is then a slice of ``x``, its NaN dropped there, with no copy of all rows.
     """
     out = np.full((n_windows, len(QUANTILES)), np.nan)
-    keep = (windows >= 0) & ~np.isnan(x)
-    w, v = windows[keep], x[keep]
-    if not _is_sorted(w):
+    if windows_sorted is None:
+        windows_sorted = _is_sorted(windows)
+    if windows_sorted:
+        bounds, v = np.searchsorted(windows, np.arange(n_windows + 1)), x
+    else:
+        keep = (windows >= 0) & ~np.isnan(x)
+        w, v = windows[keep], x[keep]
         order = np.argsort(w, kind="stable")
         w, v = w[order], v[order]
-    bounds = np.searchsorted(w, np.arange(n_windows + 1))
+        bounds = np.searchsorted(w, np.arange(n_windows + 1))
     qs = np.asarray(QUANTILES, dtype=float)
     for k in range(n_windows):
-        a, b = bounds[k], bounds[k + 1]
-        if b == a:
+        values = v[bounds[k]:bounds[k + 1]]
+        if windows_sorted:
+            values = values[~np.isnan(values)]
+        if not len(values):
             continue
-        h = qs * (b - a - 1)
+        h = qs * (len(values) - 1)
         i = h.astype(np.int64)
         frac = h % 1
-        j = np.minimum(i + 1, b - a - 1)
-        ranked = np.sort(v[a:b])
+        j = np.minimum(i + 1, len(values) - 1)
+        ranked = np.sort(values)
         lo, hi = ranked[i], ranked[j]
         out[k] = np.where(frac == 0, lo, lo + (hi - lo) * frac)
     return out
@@ -220,7 +229,7 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
             big = np.iinfo(np.int64).max
             lo = _window_reduce(np.minimum, np.where(valid, codes, big), order, bounds, big)
             hi = _window_reduce(np.maximum, np.where(valid, codes, -1), order, bounds, -1)
-            ref_varies = as_categories(ref).nunique(dropna=True) > 1
+            ref_varies = len(category_labels(ref)) > 1
             value_of = lo
         filled = rows_per_window - n_missing
         constant = judged & (filled >= MIN_WINDOW_ROWS) & (lo == hi) & bool(ref_varies)
@@ -235,7 +244,7 @@ def detect_feature_changes(reference: pd.DataFrame, current: pd.DataFrame, featu
             if len(rx) == 0:
                 continue
             ref_q = np.quantile(rx, QUANTILES)
-            cur_q = _windowed_quantiles(x, windows, n_w)
+            cur_q = _windowed_quantiles(x, windows, n_w, windows_sorted=order is None)
             ratio = np.array([scale_ratio(ref_q, cur_q[w]) if judged[w] else np.nan for w in range(n_w)])
             jumped = np.isfinite(ratio) & ((ratio >= MIN_SCALE_JUMP) | (ratio <= 1 / MIN_SCALE_JUMP))
             for a, b in runs(jumped):
@@ -270,6 +279,9 @@ def _partial_unit_changes(f, rx, ref_q, x, windows, starts, window, eligible, ro
     :data:`MIN_WINDOW_ROWS` and 1% of the window, whose quantiles are a common unit factor times
     the reference's."""
     n_w = len(starts)
+    # NaN-ignoring max and min: when nothing lies outside the range, no mask over every row is needed
+    if not len(x) or not (np.fmax.reduce(x) > rx.max() or np.fmin.reduce(x) < rx.min()):
+        return []
     outside = ~np.isnan(x) & ((x > rx.max()) | (x < rx.min())) & (windows >= 0)
     if not outside.any():
         return []
@@ -310,7 +322,7 @@ def unseen_categories(reference: pd.DataFrame, current: pd.DataFrame, features, 
     for f in features:
         if kinds.get(f) != CATEGORICAL or f not in reference.columns or f not in current.columns:
             continue
-        known = pd.Index(as_categories(reference[f]).dropna().unique())
+        known = category_labels(reference[f])
         col = current[f]
         if isinstance(col.dtype, pd.CategoricalDtype):
             codes, uniques = col.cat.codes.to_numpy(), col.cat.categories
@@ -339,12 +351,14 @@ def unseen_categories(reference: pd.DataFrame, current: pd.DataFrame, features, 
 
 
 def label_schema_changes(reference: pd.DataFrame, current: pd.DataFrame, *, target: str | None,
-                         prediction: str | None, task: str, windows: np.ndarray,
+                         prediction: str | None, task: str, windows,
                          starts: pd.DatetimeIndex) -> pd.DataFrame:
     """Classes in the log's labels or predictions that the reference's labels never had.
 
-    Classification only (empty for regression). Output columns: ``column``, ``role`` (label or
-    prediction), ``class``, ``rows``, ``first_window``.
+    Classification only (empty for regression). ``windows``: window index of each row of
+    ``current`` (-1 outside every window), or a function of a boolean row mask giving the window
+    index of those rows only — so the log is windowed only when a new class turns up.
+    Output columns: ``column``, ``role`` (label or prediction), ``class``, ``rows``, ``first_window``.
     """
     cols = ["column", "role", "class", "rows", "first_window"]
     if task == "regression" or not target or target not in reference.columns:
@@ -364,7 +378,7 @@ def label_schema_changes(reference: pd.DataFrame, current: pd.DataFrame, *, targ
         if not new.any():
             continue
         cls = np.asarray(list(stripped), dtype=object)[codes[new]]
-        frame = pd.DataFrame({"cls": cls, "w": windows[new] if len(starts) else -1})
+        frame = pd.DataFrame({"cls": cls, "w": (windows(new) if callable(windows) else windows[new]) if len(starts) else -1})
         for cls, g in frame.groupby("cls"):
             ws = g["w"][g["w"] >= 0]
             out.append({"column": col, "role": role, "class": str(cls), "rows": int(len(g)),

@@ -202,3 +202,17 @@ def test_implemented_tests_follow_evidentlys_column_types():
                 continue
             assert dt.implements(name, kind), (name, kind)
             assert (test.display_name, test.default_threshold) == (theirs.display_name, theirs.default_threshold)
+
+
+def test_distinct_count_checked_on_a_prefix_answers_every_threshold_as_the_full_count():
+    rng = np.random.default_rng(31)
+    sides = [rng.normal(size=5000), rng.integers(0, 4, 5000).astype(float),
+             np.r_[np.zeros(3000), rng.normal(size=10)],            # the distinct values come late
+             np.r_[np.ones(2000), [2.0, 3.0]], np.array(["a", "b", "c"] * 900 + ["d", "e", "f"], dtype=object)]
+    for a in sides:
+        for b in sides[:2] if a.dtype == float else [a[::-1]]:
+            for above in (2, 5, 20):
+                full = dt._n_unique(a, b)
+                assert (dt._n_unique(a, b, above=above) > above) == (full > above)
+                assert dt._n_unique(a, above=above) > above or dt._n_unique(a, above=above) == dt._n_unique(a)
+            assert dt.default_test(a, b, dt.NUM if a.dtype == float else dt.CAT) is not None
