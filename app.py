@@ -5,6 +5,7 @@ Run with ``streamlit run app.py``; it opens on the bundled sample audit.
 
 import streamlit as st
 
+from components.cache import import_analysis_libraries
 from components.router import routed
 from components.sidebar import render_sidebar
 
@@ -35,6 +36,7 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+import_analysis_libraries()  # once per server process, before any page starts threads
 render_sidebar()
 with routed():
     page.run()

@@ -60,13 +60,28 @@ def section(area: str, audit: Audit) -> Section:
     return _section(area, audit.fingerprint, audit)
 
 
-def sections(audit: Audit, areas, on_done=None) -> dict[str, Section]:
-    """:func:`section` of every area in ``areas``; the ones not cached yet are computed a few at a
-    time in threads (:func:`sightline.report.compute_sections`), so a cold Overview uses every core.
+def sections(audit: Audit, areas, on_done=None, workers: int | None = None) -> dict[str, Section]:
+    """:func:`section` of every area in ``areas``; the ones not cached yet are computed
+    ``workers`` at a time (default: one per core) in threads
+    (:func:`sightline.report.compute_sections`), so a cold Overview uses every core.
     ``on_done(area, section)`` runs in the script's thread as each finishes (safe for ``st`` calls)."""
     from sightline.report import compute_sections, default_workers
 
-    return compute_sections(audit, list(areas), lambda area: section(area, audit), default_workers(), on_done)
+    return compute_sections(audit, list(areas), lambda area: section(area, audit), workers or default_workers(), on_done)
+
+
+@st.cache_resource(show_spinner="Starting up: loading the analysis libraries…")
+def import_analysis_libraries() -> bool:
+    """Import every library the areas use, once per server process, on its first run.
+
+    Why: ~2 s of imports (scikit-learn, SciPy, SHAP with numba) are then paid while the server
+    starts rather than inside the first page that computes; and they happen before any page
+    starts threads, so two threads never import one package at once (Python's per-module
+    import locks can then hand one of them a half-initialised module)."""
+    from sightline.report import AREAS, import_area_modules
+
+    import_area_modules(list(AREAS))
+    return True
 
 
 # --- background start (issue #8) -------------------------------------------------------
@@ -74,7 +89,7 @@ PRECOMPUTE_ENV = "SIGHTLINE_PRECOMPUTE"
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _precompute(fingerprint: str, _audit: Audit):
+def _precompute(fingerprint: str, _workers: int, _audit: Audit):
     import logging
     import threading
 
@@ -82,7 +97,7 @@ def _precompute(fingerprint: str, _audit: Audit):
 
     def run() -> None:
         try:
-            sections(_audit, AREAS)
+            sections(_audit, AREAS, workers=_workers)
         except Exception:  # a page that needs the failing area shows the error itself
             logging.getLogger(__name__).exception("background computation of audit %s failed", fingerprint)
 
@@ -91,18 +106,25 @@ def _precompute(fingerprint: str, _audit: Audit):
     return thread
 
 
-def precompute(audit: Audit) -> None:
+def precompute(audit: Audit, *, needed: bool = False) -> None:
     """Start computing every area of ``audit`` in a background thread, once per fingerprint.
 
-    Why: at 1M rows the seven areas cost ~10 s together; started when the audit loads, they are
-    done or under way by the time someone opens the Overview, a page or the model card, and
+    Why: at 1M rows the seven areas cost ~9 s CPU together; started when the audit loads, they
+    are done or under way by the time someone opens the Overview, a page or the model card, and
     a page that needs an area still being computed waits for that computation (Streamlit's cache
-    lock per key) instead of repeating it. Set ``SIGHTLINE_PRECOMPUTE=0`` to compute only what
-    a page asks for (e.g. a server shared by many audits)."""
+    lock per key) instead of repeating it. Started on load it uses one thread, leaving the other
+    cores to the page being viewed. ``needed=True`` (the Overview and the card, which need every
+    area) starts it whatever the setting — with a thread per core if it was not running — before
+    the page draws anything else. Set ``SIGHTLINE_PRECOMPUTE=0`` to compute only what a page asks for (e.g. a server
+    shared by many audits)."""
     import os
 
-    if os.environ.get(PRECOMPUTE_ENV, "1") != "0":
-        _precompute(audit.fingerprint, audit)
+    from sightline.report import default_workers
+
+    if needed:
+        _precompute(audit.fingerprint, default_workers(), audit)
+    elif os.environ.get(PRECOMPUTE_ENV, "1") != "0":
+        _precompute(audit.fingerprint, 1, audit)
 
 
 # --- operations and model versions (issue #6, part B) ---------------------------------

@@ -23,6 +23,7 @@ FORMATS = [("json", "JSON", "model_card.json — Model Card Toolkit schema v0.0.
            ("pdf", "PDF", "model_card.pdf — title page, contents, sections, tables, charts; for filing.")]
 
 audit = state.require_audit()
+cache.precompute(audit, needed=True)  # every area is shown here: start them before drawing the rest
 spec = audit.spec
 st.title("Model card")
 st.caption("A model card (Mitchell et al., 2019) documents what a model is for, how well it works and for whom, and its risks. "
@@ -35,7 +36,7 @@ with st.status("Gathering every analysis for the card…", expanded=False) as st
         finished.append(area)
         status.update(label=f"Computed {len(finished)} of {len(AREAS)} areas (latest: {AREA_TITLES[area].lower()})…")
 
-    cache.sections(audit, AREAS, on_done=_progress)
+    cache.sections(audit, AREAS, on_done=_progress, workers=1)  # waits for the background; computes what it has not begun
     report = cache.card_report(audit)
     try:
         outline = cache.card_outline(audit, report)
@@ -43,7 +44,7 @@ with st.status("Gathering every analysis for the card…", expanded=False) as st
         status.update(label="The card cannot be built", state="error")
         st.error(f"**The card cannot be built.** {exc}")
         st.stop()
-    rendered, n_charts = cache.card_charts_progress(audit, report)  # starts the PNG rendering
+    n_charts = len(outline.graphics)
     status.update(label=f"Card ready: {len(AREAS)} areas, {n_charts} charts", state="complete")
 
 card_form.sync_with_spec(spec)
@@ -72,9 +73,7 @@ with right:
         col.download_button(label, data=lambda fmt=fmt: _file(fmt), file_name=FILE_NAMES[fmt], mime=MIME_TYPES[fmt],
                             key=f"card_download_{fmt}", icon=":material/download:", on_click="ignore", width="stretch",
                             disabled=bool(problems), help=tip)
-    if rendered < n_charts:
-        st.caption(f"The {n_charts} charts are being drawn for the files in the background ({rendered} done when this "
-                   "page last ran); a download started before they are all drawn waits for them.")
+    charts_note = st.empty()
     if problems:
         st.caption("Fix the problem shown under the form to enable the downloads.")
     st.subheader("Preview", help="The Markdown card as it is now, updated as you edit; charts are listed by title here "
@@ -118,3 +117,10 @@ with left:
             st.rerun()
     with st.container():
         card_form.card_upload()
+
+# The PNGs start drawing (in a child process) only now that the page is on screen, so the
+# drawing does not compete with the page's own first run.
+rendered, _ = cache.card_charts_progress(audit, report)
+if rendered < n_charts:
+    charts_note.caption(f"The {n_charts} charts are being drawn for the files in the background ({rendered} done when "
+                        "this page last ran); a download started before they are all drawn waits for them.")

@@ -13,6 +13,7 @@ from sightline.summary import data_summary, label_coverage_by_window
 router.ensure_routed()
 
 audit = state.require_audit()
+cache.precompute(audit, needed=True)  # every area is shown here: start them before drawing the rest
 summary = data_summary(audit)
 
 st.title(summary.name)
@@ -85,7 +86,9 @@ def _show(area: str, section) -> None:
         render_verdict(section, title=AREA_TITLES[area], detail=False)
 
 
-cache.sections(audit, AREAS, on_done=_show)
+# One at a time here: the background computation started above already uses every core; this
+# thread waits for what it has under way and computes only what it has not begun.
+cache.sections(audit, AREAS, on_done=_show, workers=1)
 
 if audit.findings:
     with st.expander(f"Validation notes ({len(audit.findings)})"):

@@ -91,7 +91,8 @@ _SHARED_IMPORTS = ("altair", "scipy.stats", "scipy.special", "sklearn.metrics", 
 _AREA_IMPORTS = {"explainability": ("shap",)}
 
 
-def _import_shared_modules(areas: list[str]) -> None:
+def import_area_modules(areas: list[str]) -> None:
+    """Import every package the ``areas`` use (seconds on a fresh process; nothing after)."""
     import pkgutil
 
     import sightline.charts as chart_pkg
@@ -125,7 +126,7 @@ def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Se
         return done
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    _import_shared_modules(areas)
+    import_area_modules(areas)
     _ = audit.primary, audit.versions, audit.primary_version, audit.labelled()
     ordered = sorted(areas, key=lambda a: _COST_ORDER.index(a) if a in _COST_ORDER else len(_COST_ORDER))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sightline-area") as pool:
