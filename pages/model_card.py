@@ -122,5 +122,5 @@ with left:
 # drawing does not compete with the page's own first run.
 rendered, _ = cache.card_charts_progress(audit, report)
 if rendered < n_charts:
-    charts_note.caption(f"The {n_charts} charts are being drawn for the files in the background ({rendered} done when "
-                        "this page last ran); a download started before they are all drawn waits for them.")
+    charts_note.caption(f"Drawing the {n_charts} charts for the files in the background ({rendered} of {n_charts} so "
+                        "far); a download started before they are all drawn waits for them.")
