@@ -480,13 +480,16 @@ def targets_summary(merged: dict) -> list[str]:
     pages_file = HERE / "results_pages.json"
     if pages_file.exists():
         pages = json.loads(pages_file.read_text(encoding="utf-8"))
+        # pages.py times each page strict (no background computation) and as shipped: the
+        # target is read on the strict figures, the stricter of the two.
+        pages = {p: r["strict"] for p, r in pages.items() if "strict" in r}
         cold = max(pages.items(), key=lambda kv: kv[1]["cold_s"])
         warm = max(pages.items(), key=lambda kv: kv[1]["warm_s"])
         over = [p for p, r in pages.items() if r["cold_s"] >= 10 or r["warm_s"] >= 2]
-        lines.append(f"| every dashboard page at 1M rows in Chromium: cold < 10 s, warm < 2 s "
-                     f"(`benchmarks/pages.py`, table in results_pages.md) | slowest cold: {cold[0]} {cold[1]['cold_s']:.1f} s; "
-                     f"slowest warm: {warm[0]} {warm[1]['warm_s']:.1f} s{'; over: ' + ', '.join(over) if over else ''} | "
-                     f"{ok(not over)} |")
+        lines.append(f"| every dashboard page at 1M rows in Chromium: cold < 10 s, warm < 2 s, strict (no background "
+                     f"computation; `benchmarks/pages.py`, table in results_pages.md) | slowest cold: {cold[0]} "
+                     f"{cold[1]['cold_s']:.1f} s; slowest warm: {warm[0]} {warm[1]['warm_s']:.1f} s"
+                     f"{'; over: ' + ', '.join(over) if over else ''} | {ok(not over)} |")
     five = ((merged.get("5m") or {}).get("cli") or {})
     if five.get("peak_rss_mb"):
         lines.append(f"| full report at 5M rows < 4 GB peak memory | {five['peak_rss_mb']:,.0f} MB | "

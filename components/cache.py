@@ -67,7 +67,7 @@ def sections(audit: Audit, areas, on_done=None, workers: int | None = None) -> d
     ``on_done(area, section)`` runs in the script's thread as each finishes (safe for ``st`` calls)."""
     from sightline.report import compute_sections, default_workers
 
-    return compute_sections(audit, list(areas), lambda area: section(area, audit), workers or default_workers(), on_done)
+    return compute_sections(audit, list(areas), lambda area: section(area, audit), workers or default_workers(audit), on_done)
 
 
 @st.cache_resource(show_spinner="Starting up: loading the analysis libraries…")
@@ -115,14 +115,14 @@ def precompute(audit: Audit, *, needed: bool = False) -> None:
     lock per key) instead of repeating it. Started on load it uses one thread, leaving the other
     cores to the page being viewed. ``needed=True`` (the Overview and the card, which need every
     area) starts it whatever the setting — with a thread per core if it was not running — before
-    the page draws anything else. Set ``SIGHTLINE_PRECOMPUTE=0`` to compute only what a page asks for (e.g. a server
-    shared by many audits)."""
+    the page draws anything else. Set ``SIGHTLINE_PRECOMPUTE=0`` to compute only what a page
+    asks for (e.g. a server shared by many audits)."""
     import os
 
     from sightline.report import default_workers
 
     if needed:
-        _precompute(audit.fingerprint, default_workers(), audit)
+        _precompute(audit.fingerprint, default_workers(audit), audit)
     elif os.environ.get(PRECOMPUTE_ENV, "1") != "0":
         _precompute(audit.fingerprint, 1, audit)
 
@@ -340,8 +340,8 @@ def card_report(audit: Audit):
     return _card_report(audit.fingerprint, audit)
 
 
-# The card's PNGs render in a child process (sightline/card/prerender.py) from the moment the
-# page has the report: vl-convert holds the GIL for a whole conversion, so in-process rendering
+# The card's PNGs render in a child process (sightline/card/prerender.py), started once the card
+# page has been drawn: vl-convert holds the GIL for a whole conversion, so in-process rendering
 # (~9 s for 23 charts at 1M rows) would freeze the page and every other session. The page shows
 # the card at once; the downloads wait for the charts.
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -370,7 +370,8 @@ def card_charts_progress(audit: Audit, report) -> tuple[int, int]:
     """(charts rendered, charts in the card) of ``report``; starts rendering them on first call."""
     box = _card_charts(audit.fingerprint, report)
     if "graphics" in box:
-        return len(box["graphics"][0]) + len(box["graphics"][1]), len(box["graphics"][0]) + len(box["graphics"][1])
+        drawn, failed = box["graphics"]
+        return len(drawn) + len(failed), len(drawn) + len(failed)
     return box["renderer"].progress()
 
 

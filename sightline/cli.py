@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--fail-on", default="", help="comma-separated gate areas that make the exit status 1 when they fail: performance,calibration,fairness,drift,operations")
     rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     rep.add_argument("--workers", type=int, default=0,
-                     help="areas computed at the same time (threads; default: the number of cores, at most 4)")
+                     help="areas computed at the same time (threads; default: the number of cores, at most 4; one above 2.5M rows in memory, to bound memory)")
     val = sub.add_parser("validate", help="check the audit file and its data; print every finding")
     val.add_argument("audit", help="path to audit.yaml")
     return parser
@@ -72,7 +72,7 @@ def _report(args) -> int:
     from sightline.card.export import write_card_files
     from sightline.card.prerender import ChartPrerenderer
 
-    workers = args.workers or default_workers()
+    workers = args.workers or default_workers(audit)
     # The card's charts render in a child process while the sections are still computing.
     with ChartPrerenderer() as charts:
         report = build_report(audit, progress=None if args.quiet else (lambda area: print(f"computing {area} …", flush=True)),

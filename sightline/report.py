@@ -127,7 +127,7 @@ def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Se
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     import_area_modules(areas)
-    _ = audit.primary, audit.versions, audit.primary_version, audit.labelled()
+    _ = audit.primary, audit.versions, audit.primary_version
     ordered = sorted(areas, key=lambda a: _COST_ORDER.index(a) if a in _COST_ORDER else len(_COST_ORDER))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sightline-area") as pool:
         futures = {pool.submit(compute, area): area for area in ordered}
@@ -138,10 +138,19 @@ def compute_sections(audit: Audit, areas: list[str], compute: Callable[[str], Se
     return {area: done[area] for area in areas}
 
 
-def default_workers() -> int:
-    """Threads for computing areas: the machine's cores, at most 4 (memory grows with each)."""
+# Rows of the in-memory log above which areas run one at a time: each area holds up to ~0.3 GB
+# of temporaries per million rows (drift's binned columns the most), so two at once take a
+# 5M-row log past 4 GB (measured: 4.2 GB with two threads, 3.3 GB with one).
+THREADED_MAX_ROWS = 2_500_000
+
+
+def default_workers(audit: Audit | None = None) -> int:
+    """Threads for computing areas: the machine's cores, at most 4 (memory grows with each);
+    one when ``audit``'s in-memory log has more than :data:`THREADED_MAX_ROWS` rows."""
     import os
 
+    if audit is not None and len(audit.current) > THREADED_MAX_ROWS:
+        return 1
     return max(1, min(4, os.cpu_count() or 1))
 
 

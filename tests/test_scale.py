@@ -200,3 +200,14 @@ def test_the_cli_report_of_a_sampled_log_carries_the_whole_log_into_the_card(log
     assert "Whole log" in card_md and f"{N:,} rows" in card_md and "random sample of 5,000 rows" in card_md
     card = json.loads((out / "model_card.json").read_text())
     assert any("random sample of 5,000 rows" in d["description"] for d in card["model_parameters"]["data"])
+
+
+def test_areas_run_one_at_a_time_on_a_log_too_large_for_two_in_memory(monkeypatch):
+    from types import SimpleNamespace
+
+    from sightline import report
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert report.default_workers() == 4
+    assert report.default_workers(SimpleNamespace(current=range(report.THREADED_MAX_ROWS))) == 4
+    assert report.default_workers(SimpleNamespace(current=range(report.THREADED_MAX_ROWS + 1))) == 1
