@@ -1,12 +1,7 @@
 """Operational health of the prediction log: latency, throughput, empty or invalid predictions.
 
-Latency is a distribution, so it is reported as percentiles (p50/p90/p95/p99, numpy's
-``linear`` method) overall, per model version and per time window — never as a mean alone.
-A window is a latency *incident* when its p99 is at least ``factor`` times the version's
-typical window p99 (the median over windows with enough requests to estimate a p99), or,
-for windows too small to estimate a p99, when significantly more than 1% of its requests are
-slower than the version's overall p99 (one-sided binomial test, Bonferroni over windows).
-Consecutive flagged windows form one incident.
+Latency is reported as percentiles, never as a mean alone; what makes a window a latency
+*incident* is defined in :mod:`sightline.operations_timing`.
 
 The pure computations live in :mod:`sightline.operations_timing` (windows, latency, throughput,
 incidents) and :mod:`sightline.invalid_predictions` (re-exported here); :func:`operations_result`
