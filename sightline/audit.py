@@ -163,12 +163,12 @@ def _read(spec: AuditSpec, source: Source, role: str) -> tuple[pd.DataFrame, Inp
         if population is not None and population > settings.max_rows:
             df, drawn = read_log_sample(source, Path(spec.base_dir), population, settings)
             digest = frame_sha256(df) if source.is_sql else file_sha256(source.resolve(spec.base_dir))
-            name = f"{source.url} :: {source.query}" if source.is_sql else source.resolve(spec.base_dir).name
+            name = f"{source.describe()} :: {source.query}" if source.is_sql else source.resolve(spec.base_dir).name
             return df, InputFile(role, name, population, int(df.shape[1]), digest), drawn
     selected = _columns_used(spec) if role == "current" else None
     df = read_source(source, spec.base_dir, columns=selected[0] if selected else None)
     if source.is_sql:
-        digest, name = frame_sha256(df), f"{source.url} :: {source.query}"
+        digest, name = frame_sha256(df), f"{source.describe()} :: {source.query}"
     else:
         path = source.resolve(spec.base_dir)
         digest, name = file_sha256(path), path.name

@@ -27,3 +27,8 @@ class MissingInputError(SightlineInputError):
 
     Pages show the message as an explanation of what to add; other pages keep working.
     """
+
+
+class AccessError(SightlineInputError):
+    """The server's deployment refuses the input: a path outside the data roots, a raw SQL URL
+    on a shared server, a statement that is not one read-only query, an untrusted model type."""

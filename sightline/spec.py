@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
+from sightline.deployment import current_deployment
 from sightline.errors import SpecError
 
 TASKS = ("binary", "multiclass", "regression")
@@ -44,34 +46,50 @@ CARD_KEYS = (
     "citations", "path", "users", "use_cases", "limitations", "tradeoffs",
     "ethical_considerations", "model_architecture", "data_notes",
 )
-SOURCE_KEYS = ("path", "url", "query", "delimiter", "encoding")
+# Bounds on what reading an audit file may cost: an audit file is a page of settings, so a
+# megabyte or a hundred thousand values (after YAML aliases are expanded) is far beyond any real one.
+MAX_AUDIT_CHARS = 1_000_000
+MAX_YAML_NODES = 100_000
+SOURCE_KEYS = ("path", "url", "connection", "query", "delimiter", "encoding")
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where a table comes from: a file (``path``) or a SQL query (``url`` + ``query``).
+    """Where a table comes from: a file (``path``) or a SQL query run on a raw ``url`` or on a
+    ``connection`` the server's administrator named in ``secrets.toml``.
 
-    ``path`` is stored as written in the audit file; :meth:`resolve` makes it absolute.
+    ``path`` is stored as written in the audit file; :meth:`resolve` makes it absolute under the
+    server's :class:`~sightline.deployment.Deployment` rules.
     """
 
     path: str | None = None
     url: str | None = None
     query: str | None = None
+    connection: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
 
     @property
     def is_sql(self) -> bool:
-        return self.url is not None
+        return self.url is not None or self.connection is not None
 
     def describe(self) -> str:
-        """A short human label: the file name, or the URL for SQL sources."""
-        return self.url if self.is_sql else str(self.path)
+        """A short human label: the file name, the connection's name or the URL for SQL sources."""
+        if self.connection is not None:
+            return f"connection {self.connection}"
+        if self.url is not None:
+            return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", self.url)  # never show a password
+        return str(self.path)
 
     def resolve(self, base_dir: Path) -> Path:
-        """The absolute path of a file source, relative paths taken from ``base_dir``."""
-        p = Path(self.path).expanduser()
-        return p if p.is_absolute() else (base_dir / p)
+        """The absolute path of a file source, relative paths taken from ``base_dir``. Raises
+        :class:`~sightline.errors.AccessError` where the deployment does not allow the path."""
+        return current_deployment().resolve_path(self.path, base_dir, what="file")
+
+    def sql_url(self) -> str:
+        """The URL a SQL source runs on (its named connection's, or its own in local mode).
+        Raises :class:`~sightline.errors.AccessError` where the deployment refuses it."""
+        return current_deployment().sql_url(url=self.url, connection=self.connection)
 
     def to_yaml(self) -> Any:
         """Plain string for a bare path, a mapping otherwise (the audit-file form)."""
@@ -138,8 +156,7 @@ class AuditSpec:
         """Absolute path of the model artifact, or None when the audit names none."""
         if not self.model:
             return None
-        p = Path(self.model).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return current_deployment().resolve_path(self.model, self.base_dir, what="model")
 
     def replace(self, **changes: Any) -> "AuditSpec":
         """A copy with some fields changed (the spec itself is frozen)."""
@@ -174,12 +191,14 @@ def _parse_source(value: Any, where: str) -> Source:
     if isinstance(value, Mapping):
         _check_keys(value, SOURCE_KEYS, f"'{where}'")
         src = Source(**{k: (str(v) if v is not None else None) for k, v in value.items()})
-        if src.url and not src.query:
-            raise SpecError(f"'{where}.query' is missing — a SQL source needs both url and query")
-        if src.query and not src.url:
-            raise SpecError(f"'{where}.url' is missing — e.g. url: \"duckdb:///logs.db\"")
-        if not src.url and not src.path:
-            raise SpecError(f"'{where}' needs 'path' or 'url' + 'query'")
+        if src.url and src.connection:
+            raise SpecError(f"'{where}' names both 'url' and 'connection' — keep one")
+        if src.is_sql and not src.query:
+            raise SpecError(f"'{where}.query' is missing — a SQL source needs a query beside its url or connection")
+        if src.query and not src.is_sql:
+            raise SpecError(f"'{where}.url' is missing — e.g. url: \"duckdb:///logs.db\", or connection: NAME")
+        if not src.is_sql and not src.path:
+            raise SpecError(f"'{where}' needs 'path', or 'url' (or 'connection') + 'query'")
         return src
     raise SpecError(f"'{where}' must be a file path or a mapping with url and query, got {type(value).__name__}")
 
@@ -294,18 +313,58 @@ def load_spec(path: Path | str) -> AuditSpec:
     return spec_from_yaml(text, base_dir=path.resolve().parent, source_file=str(path))
 
 
+def _check_expansion(root: yaml.Node | None, label: str) -> None:
+    """Refuse a YAML document whose aliases expand it past :data:`MAX_YAML_NODES` nodes, or
+    that refers to itself: composing shares aliased nodes, but everything that walks the parsed
+    mapping (validation, fingerprints, the card) would meet every copy."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def expanded(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise SpecError(f"{label}: a YAML alias refers to the node that contains it — remove the recursive '*' reference")
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += expanded(child)
+            if total > MAX_YAML_NODES:
+                raise SpecError(f"{label}: its YAML aliases ('*name') expand to more than {MAX_YAML_NODES:,} values — "
+                                "an audit file needs far fewer; write the values out instead of nesting aliases")
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    if root is not None:
+        expanded(root)
+
+
 def spec_from_yaml(text: str, base_dir: Path | str = ".", source_file: str | None = None) -> AuditSpec:
     """Parse audit-file text. ``source_file`` only labels error messages."""
     label = source_file or "audit file"
     if not text.strip():
         raise SpecError(f"{label}: the audit file is empty — start from sample_data/audit.yaml")
+    if len(text) > MAX_AUDIT_CHARS:
+        raise SpecError(f"{label}: the audit file has {len(text):,} characters, more than the {MAX_AUDIT_CHARS:,} an "
+                        "audit file may have — is this the right file?")
     try:
+        _check_expansion(yaml.compose(text, Loader=yaml.SafeLoader), label)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise SpecError(f"{label}: not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise SpecError(f"{label}: the YAML is nested too deeply to be an audit file — flatten it") from None
     try:
         return spec_from_dict(data, base_dir=base_dir, source_file=source_file)
     except SpecError as exc:
