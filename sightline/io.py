@@ -1,7 +1,9 @@
 """Loading tables: CSV, Parquet, JSON Lines, and SQL (DuckDB embedded, or any SQLAlchemy URL).
 
-Files are opened read-only and never modified. Every failure becomes a
-:class:`~sightline.errors.DataError` naming the file and the fix.
+Files are opened read-only and never modified. A SQL source runs one checked read-only SELECT
+on a hardened connection (:mod:`sightline.sql_guard`). Every failure becomes a
+:class:`~sightline.errors.DataError` naming the file and the fix, or an
+:class:`~sightline.errors.AccessError` naming what the deployment or the SQL check refused.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sightline.errors import DataError
+from sightline.errors import DataError, SightlineInputError
 from sightline.spec import Source
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ def read_source(source: Source, base_dir: Path | str = ".", columns: list[str] |
     Output: a DataFrame. Raises :class:`DataError`.
     """
     if source.is_sql:
-        return read_sql(source.url, source.query)
+        return read_sql(source.sql_url(), source.query, base_dir=base_dir, what=source.describe())
     return read_file(source.resolve(Path(base_dir)), delimiter=source.delimiter,
                      encoding=source.encoding, columns=columns)
 
@@ -165,36 +167,48 @@ def _bad_json_line(path: Path) -> int | None:
     return None
 
 
-def read_sql(url: str, query: str) -> pd.DataFrame:
-    """Run a query against a DuckDB file (``duckdb:///path.db``, opened read-only) or a SQLAlchemy URL."""
-    if url.startswith("duckdb://"):
+def read_sql(url: str, query: str, *, base_dir: Path | str | None = ".", what: str | None = None) -> pd.DataFrame:
+    """Run one read-only SELECT on a DuckDB database (``duckdb:///path.db``, or ``duckdb:///``
+    for files read with ``read_parquet``/``read_csv``) or a SQLAlchemy URL, and return its rows.
+
+    Inputs: the URL (from :meth:`~sightline.spec.Source.sql_url`, which applies the deployment's
+    rules), the query, ``base_dir`` the audit's folder (DuckDB may read files there, in the
+    database file's folder and under the data roots; nowhere else), ``what`` the source's name
+    in messages (default: the URL). Raises :class:`AccessError` when the query is not one
+    read-only SELECT or reads outside those folders, :class:`DataError` when it fails otherwise
+    or returns no rows. See :mod:`sightline.sql_guard` for how each engine is kept read-only.
+    """
+    from sightline import sql_guard
+
+    what = what or _redacted(url)
+    statement = sql_guard.check_read_only_query(query, dialect=sql_guard.sql_dialect(url, what=what), what=what)
+    if sql_guard.is_duckdb_url(url):
         import duckdb
 
-        db_path = url[len("duckdb:///"):] if url.startswith("duckdb:///") else ""
-        if db_path and db_path != ":memory:" and not Path(db_path).exists():
-            raise DataError(f"{url}: DuckDB file not found — check the path after duckdb:///")
+        db = sql_guard.duckdb_database(url, what=what)
+        folders = sql_guard.readable_folders(base_dir, None if db == ":memory:" else Path(db).parent)
         try:
-            con = duckdb.connect(db_path or ":memory:", read_only=bool(db_path) and db_path != ":memory:")
-            try:
-                df = con.execute(query).df()
-            finally:
-                con.close()
+            with sql_guard.duckdb_connection(db, folders=folders) as con:
+                df = con.execute(statement).df()
         except duckdb.Error as exc:
-            raise DataError(f"{url}: the query failed — {_first_line(exc)}") from None
+            raise sql_guard.duckdb_failure(exc, what=what) from None
     else:
         try:
-            import sqlalchemy as sa
-
-            engine = sa.create_engine(url)
-            with engine.connect() as conn:
-                df = pd.read_sql(sa.text(query), conn)
+            with sql_guard.sqlalchemy_connection(url, what=what) as (sa, conn):
+                df = pd.read_sql(sa.text(statement), conn)
+        except SightlineInputError:
+            raise
         except ModuleNotFoundError as exc:
-            raise DataError(f"{url}: the database driver is not installed ({exc.name}) — pip install it") from None
+            raise DataError(f"{what}: the database driver is not installed ({exc.name}) — pip install it") from None
         except Exception as exc:  # SQLAlchemy wraps every driver error differently
-            raise DataError(f"{url}: the query failed — {_first_line(exc)}") from None
+            raise DataError(f"{what}: the query failed — {_first_line(exc)}") from None
     if df.shape[0] == 0:
-        raise DataError(f"{url}: the query returned no rows")
+        raise DataError(f"{what}: the query returned no rows")
     return df
+
+
+def _redacted(url: str) -> str:
+    return Source(url=str(url)).describe()  # never show a password
 
 
 def _first_line(exc: BaseException) -> str:

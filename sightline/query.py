@@ -44,7 +44,9 @@ label is missing are left out of confusion counts. Missing values of a ``by`` co
 own group (SQL semantics), shown as ``None``/``NaN``. Histograms follow :func:`numpy.histogram`:
 bins ``[e0, e1), [e1, e2), …, [e_{k-1}, e_k]``; values outside the edges and missing values are
 not counted (pass ``-inf``/``inf`` end edges to count everything). Result rows are sorted by
-their group columns. Nothing here modifies a source: files and databases are opened read-only.
+their group columns. Nothing here modifies a source: files and databases are opened read-only,
+a SQL source's query must be one read-only SELECT, and DuckDB reads files only in the source's
+own folders and the deployment's data roots (:mod:`sightline.sql_guard`).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +83,16 @@ class Table:
     name or a parenthesised sub-query), run on ``url`` (``duckdb:///:memory:`` for files and
     frames, ``duckdb:///path.db`` or any SQLAlchemy URL for databases). ``frame`` is an in-memory
     DataFrame registered under the relation's name; ``config`` DuckDB settings such as
-    ``{"threads": 2, "memory_limit": "2GB"}``; ``label`` a short description for messages."""
+    ``{"threads": 2, "memory_limit": "2GB"}``; ``label`` a short description for messages;
+    ``folders`` the folders DuckDB may read files from, besides the deployment's data roots
+    (the file's folder, the audit's folder; nothing else — see :mod:`sightline.sql_guard`)."""
 
     relation: str
     url: str = "duckdb:///:memory:"
     label: str = ""
     frame: pd.DataFrame | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
+    folders: tuple[str, ...] = ()
 
     @property
     def is_duckdb(self) -> bool:
@@ -99,7 +104,8 @@ class Table:
         path = Path(path)
         if "*" not in str(path) and not path.exists():
             raise DataError(f"{path}: file not found — check the path")
-        return cls(relation=f"read_parquet({_text(str(path))})", label=path.name, config=config)
+        return cls(relation=f"read_parquet({_text(str(path))})", label=path.name, config=config,
+                   folders=_folder_of(path))
 
     @classmethod
     def file(cls, path: Path | str, **config: Any) -> Table:
@@ -114,16 +120,33 @@ class Table:
             # Types as pandas would read them: no BOOLEAN guess, so 'yes'/'no' labels stay text.
             types = "['BIGINT', 'DOUBLE', 'TIMESTAMP', 'VARCHAR']"
             return cls(relation=f"read_csv_auto({_text(str(path))}, auto_type_candidates = {types})",
-                       label=path.name, config=config)
+                       label=path.name, config=config, folders=_folder_of(path))
         if suffix in (".jsonl", ".ndjson", ".json"):
-            return cls(relation=f"read_json_auto({_text(str(path))})", label=path.name, config=config)
+            return cls(relation=f"read_json_auto({_text(str(path))})", label=path.name, config=config,
+                       folders=_folder_of(path))
         raise DataError(f"{path}: unknown file type '{path.suffix}' — use .parquet, .csv or .jsonl")
 
     @classmethod
-    def sql(cls, url: str, query: str, **config: Any) -> Table:
-        """The rows of ``query`` on a DuckDB file (``duckdb:///x.db``) or a SQLAlchemy URL."""
-        query = query.strip().rstrip(";")
-        return cls(relation=f"({query}) AS src", url=url, label=url, config=config)
+    def sql(cls, url: str, query: str, *, base_dir: Path | str | None = None, label: str | None = None,
+            **config: Any) -> Table:
+        """The rows of ``query`` on a DuckDB file (``duckdb:///x.db``) or a SQLAlchemy URL.
+
+        ``query`` must be one read-only SELECT (:func:`sightline.sql_guard.check_read_only_query`,
+        checked here: :class:`AccessError` names what is refused); on DuckDB it may read files in
+        ``base_dir`` (the audit's folder), the database file's folder and the data roots.
+        ``label`` names the source in messages (default: the URL without its password).
+        """
+        from sightline import sql_guard
+        from sightline.spec import Source
+
+        label = label or Source(url=str(url)).describe()
+        statement = sql_guard.check_read_only_query(query, dialect=sql_guard.sql_dialect(url, what=label), what=label)
+        folders: tuple[str, ...] = ()
+        if sql_guard.is_duckdb_url(url):
+            db = sql_guard.duckdb_database(url, what=label)
+            folders = _folders(base_dir, None if db == ":memory:" else Path(db).parent)
+        # On their own lines, so that a trailing -- comment cannot swallow the closing parenthesis.
+        return cls(relation=f"(\n{statement}\n) AS src", url=url, label=label, config=config, folders=folders)
 
     @classmethod
     def frame_of(cls, df: pd.DataFrame, **config: Any) -> Table:
@@ -134,60 +157,77 @@ class Table:
     def from_source(cls, source, base_dir: Path | str = ".", **config: Any) -> Table:
         """The table of an audit :class:`~sightline.spec.Source` (``audit.spec.current`` …)."""
         if source.is_sql:
-            return cls.sql(source.url, source.query, **config)
+            return cls.sql(source.sql_url(), source.query, base_dir=base_dir, label=source.describe(), **config)
         return cls.file(source.resolve(Path(base_dir)), **config)
+
+
+def _folder_of(path: Path) -> tuple[str, ...]:
+    """The folder DuckDB may read for a file or a glob of files: the deepest folder without a
+    wildcard (``logs/*/x.parquet`` → ``logs``)."""
+    parts = Path(path).parts
+    keep = next((i for i, part in enumerate(parts) if any(ch in part for ch in "*?[")), len(parts) - 1)
+    return _folders(Path(*parts[:keep]) if keep else Path("."))
+
+
+def _folders(*folders: Path | str | None) -> tuple[str, ...]:
+    return tuple(str(Path(f).resolve()) for f in folders if f is not None and str(f) != "")
 
 
 @contextmanager
 def _duckdb(table: Table) -> Iterator[Any]:
-    import duckdb
+    """A hardened DuckDB connection for ``table`` (:func:`sightline.sql_guard.duckdb_connection`):
+    its database read-only, files readable only in ``table.folders`` and the data roots."""
+    from sightline import sql_guard
 
-    db = table.url[len("duckdb:///"):] if table.url.startswith("duckdb:///") else ""
-    db = db or ":memory:"
-    if db != ":memory:" and not Path(db).exists():
-        raise DataError(f"{table.url}: DuckDB file not found — check the path after duckdb:///")
-    con = duckdb.connect(db, read_only=db != ":memory:", config=dict(table.config))
-    try:
-        con.execute("SET enable_progress_bar = false")  # a library must not draw on the user's terminal
+    db = sql_guard.duckdb_database(table.url, what=table.label or table.url)
+    with sql_guard.duckdb_connection(db, folders=sql_guard.readable_folders(*table.folders),
+                                     config=table.config) as con:
         if table.frame is not None:
             con.register(_FRAME_NAME, table.frame)
         yield con
-    finally:
-        con.close()
 
 
 def run(table: Table, sql: str) -> pd.DataFrame:
-    """Run ``sql`` where ``table`` lives and return the (small) result. Raises :class:`DataError`."""
-    log.debug("query on %s:\n%s", table.label or table.url, sql)
+    """Run ``sql`` where ``table`` lives and return the (small) result. Raises :class:`DataError`,
+    or :class:`AccessError` when the SQL is not one read-only SELECT or reads outside the
+    table's folders."""
+    from sightline import sql_guard
+
+    what = table.label or table.url
+    log.debug("query on %s:\n%s", what, sql)
     if table.is_duckdb:
         import duckdb
 
+        # The whole statement, the source's query inside it included, is checked again: this
+        # is the text DuckDB runs.
+        sql = sql_guard.check_read_only_query(sql, dialect="duckdb", what=what)
         try:
             with _duckdb(table) as con:
                 return con.execute(sql).df()
         except duckdb.Error as exc:
-            raise DataError(f"{table.label or table.url}: the query failed — {_first_line(exc)}") from None
+            raise sql_guard.duckdb_failure(exc, what=what) from None
     with _sqlalchemy(table) as (sa, conn):
         return pd.read_sql(sa.text(sql), conn)
 
 
 @contextmanager
 def _sqlalchemy(table: Table) -> Iterator[tuple[Any, Any]]:
-    """``(sqlalchemy, connection)`` to a non-DuckDB table's database, disposed after; a missing
-    driver or any failure inside the block becomes a :class:`DataError` naming the URL."""
-    try:
-        import sqlalchemy as sa
+    """``(sqlalchemy, connection)`` to a non-DuckDB table's database, opened read-only where the
+    driver allows it (:func:`sightline.sql_guard.sqlalchemy_connection`) and disposed after; a
+    missing driver or any failure inside the block becomes a :class:`DataError` naming the source."""
+    from sightline import sql_guard
+    from sightline.errors import SightlineInputError
 
-        engine = sa.create_engine(table.url)
-        try:
-            with engine.connect() as conn:
-                yield sa, conn
-        finally:
-            engine.dispose()
+    what = table.label or table.url
+    try:
+        with sql_guard.sqlalchemy_connection(table.url, what=what) as (sa, conn):
+            yield sa, conn
+    except SightlineInputError:
+        raise
     except ModuleNotFoundError as exc:
-        raise DataError(f"{table.url}: the database driver is not installed ({exc.name}) — pip install it") from None
+        raise DataError(f"{what}: the database driver is not installed ({exc.name}) — pip install it") from None
     except Exception as exc:  # SQLAlchemy wraps every driver's errors differently
-        raise DataError(f"{table.url}: the query failed — {_first_line(exc)}") from None
+        raise DataError(f"{what}: the query failed — {_first_line(exc)}") from None
 
 
 def column_kinds(table: Table) -> dict[str, str]:
@@ -596,7 +636,7 @@ def sample(table: Table, size: int, *, seed: int = 0, columns: Sequence[str] | N
     population = int(row_counts(table, where=where)["rows"].sum())
     sql = (f"SELECT {cols} FROM (SELECT {cols} FROM {table.relation} {_where(where)}) AS s "
            f"USING SAMPLE reservoir({int(size)} ROWS) REPEATABLE ({int(seed)})")
-    single = Table(table.relation, table.url, table.label, table.frame, {**dict(table.config), "threads": 1})
+    single = replace(table, config={**dict(table.config), "threads": 1})
     return Sample(rows=run(single, sql), population=population, size=int(size), seed=int(seed))
 
 

@@ -85,9 +85,10 @@ class LogSample:
 
 def source_rows(source, base_dir: Path) -> int | None:
     """Rows of a Parquet file (from its footer, instantly) or a DuckDB SQL source (``COUNT(*)``);
-    None for sources that would have to be read to be counted."""
+    None for sources that would have to be read to be counted. A SQL source's URL is its
+    :meth:`~sightline.spec.Source.sql_url` (the deployment's rules apply; :class:`AccessError`)."""
     if source.is_sql:
-        if not source.url.startswith("duckdb://"):
+        if not source.sql_url().startswith("duckdb://"):
             return None
         return int(query.row_counts(query.Table.from_source(source, base_dir))["rows"].sum())
     path = source.resolve(base_dir)
