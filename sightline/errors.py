@@ -31,4 +31,5 @@ class MissingInputError(SightlineInputError):
 
 class AccessError(SightlineInputError):
     """The server's deployment refuses the input: a path outside the data roots, a raw SQL URL
-    on a shared server, a statement that is not one read-only query, an untrusted model type."""
+    on a shared server, a statement that is not one read-only query. (An untrusted model type is
+    a :class:`ModelError`.)"""

@@ -155,5 +155,5 @@ def test_untrusted_types_are_refused(tmp_path):
 
     # A "model" whose loading would hand os.system to the caller: skops flags it, we refuse it.
     sio.dump(FunctionTransformer(os.system), tmp_path / "evil.skops")
-    with pytest.raises(ModelError, match="untrusted modules: posix.system|untrusted modules: nt.system"):
+    with pytest.raises(ModelError, match="allow-list: posix.system|allow-list: nt.system"):
         load_model(tmp_path / "evil.skops")
