@@ -1,15 +1,27 @@
 """Sightline dashboard entry point: a router over pages/ plus the data-source sidebar.
 
-Run with ``streamlit run app.py``; it opens on the bundled sample audit.
+Run with ``streamlit run app.py``; it opens on the bundled sample audit. With an ``[auth]``
+section in ``.streamlit/secrets.toml`` a visitor sees only the sign-in screen until signed in
+(Streamlit's OIDC login); ``SIGHTLINE_MODE=shared`` applies the shared-server rules.
 """
 
 import streamlit as st
 
+from components import access
 from components.cache import import_analysis_libraries
 from components.router import routed
 from components.sidebar import render_sidebar
+from sightline.deployment import current_deployment
+from sightline.errors import AccessError
 
 st.set_page_config(page_title="Sightline", page_icon=":material/visibility:", layout="wide")
+
+try:
+    deployment = current_deployment()
+    auth_on = access.auth_configured()
+except AccessError as exc:  # a broken setting stops the server's pages rather than running them unguarded
+    st.error(f"**This Sightline server is misconfigured.** {exc}")
+    st.stop()
 
 PAGES = {
     "Audit": [
@@ -35,8 +47,17 @@ PAGES = {
     ],
 }
 
+access.apply_shared_settings(deployment)
+access.sweep_stale_uploads()
+if auth_on and not access.signed_in():
+    # Only the sign-in screen exists for a signed-out visitor: no page, no sidebar, no audit.
+    # Every page's URL shows it too, so a bookmarked page opens on the sign-in screen.
+    access.sign_in_navigation([p.url_path for group in PAGES.values() for p in group]).run()
+    st.stop()
 page = st.navigation(PAGES)
 import_analysis_libraries()  # once per server process, before any page starts threads
+access.render_account()
 render_sidebar()
+access.shared_warning(deployment)
 with routed():
     page.run()

@@ -1,25 +1,28 @@
 """Data-source widgets: uploads, server paths, SQL, and the column-mapping form.
 
-Uploaded files are written unchanged into a per-session temporary folder; the user's own
-files are only ever read.
+Uploaded files are written unchanged into a per-session folder (see
+:class:`components.access.UploadFolder`); the user's own files are only ever read. On a shared
+server (``SIGHTLINE_MODE=shared``) typed paths resolve only under the data roots and SQL runs
+only on the administrator's named connections.
 """
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from components import state
-from sightline.errors import SightlineInputError
+from components import access, state
+from sightline.deployment import Deployment, current_deployment
+from sightline.errors import AccessError, SightlineInputError
 from sightline.io import read_source
 from sightline.roles import suggest_roles, suggest_sensitive, suggest_task
 from sightline.spec import ROLE_KEYS, TASKS, Source, load_spec, spec_from_dict, spec_from_yaml
 
 TABLE_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "jsonl", "ndjson", "json"]
 _NONE = "— none —"
+ROOTS_ERROR_KEY = "data_source.roots_error"  # why the audit file chosen from the data folders did not open
 ROLE_HELP = {
     "target": "Ground truth. May be empty for rows whose label has not arrived yet.",
     "prediction": "The predicted class (or value, for regression).",
@@ -31,80 +34,205 @@ ROLE_HELP = {
 }
 
 
-def upload_dir() -> Path:
-    """This session's folder for uploaded files (created on first use)."""
+def upload_folder() -> access.UploadFolder:
+    """This session's folder for the files in the upload boxes (created on first use)."""
     if state.UPLOAD_DIR_KEY not in st.session_state:
-        st.session_state[state.UPLOAD_DIR_KEY] = tempfile.mkdtemp(prefix="sightline-upload-")
-    return Path(st.session_state[state.UPLOAD_DIR_KEY])
+        st.session_state[state.UPLOAD_DIR_KEY] = access.UploadFolder()
+    return st.session_state[state.UPLOAD_DIR_KEY]
 
 
-def save_upload(uploaded) -> Path:
-    """Write an uploaded file's bytes, unchanged, into the session folder; returns its path."""
-    path = upload_dir() / Path(uploaded.name).name
-    path.write_bytes(uploaded.getvalue())
-    return path
+def _deployment() -> Deployment | None:
+    try:
+        return current_deployment()
+    except AccessError as exc:
+        st.error(str(exc))
+        return None
+
+
+def _error(exc: Exception, label: str | None = None) -> None:
+    text = access.scrub(str(exc))
+    st.error(f"{label}: {text}" if label else text)
 
 
 def upload_panel() -> None:
     """Upload an audit.yaml with its files, or a log (+ reference, model) to map by hand."""
     st.markdown("Upload a prediction log — and optionally a reference table, a model (`.skops`) and an `audit.yaml`. "
-                "Files stay unchanged; copies live in a temporary folder for this session.")
+                "Files stay unchanged; copies live in a folder for this session only, deleted when another audit is "
+                f"opened or the session ends. At most {access.MAX_SESSION_UPLOAD_FILES} files and "
+                f"{access.MAX_SESSION_UPLOAD_MB} MB together.")
+    gen = st.session_state.get(state.UPLOAD_GENERATION_KEY, 0)
+    keys = {role: f"up_{role}" + (f".{gen}" if gen else "") for role in ("log", "ref", "model", "audit")}
     c1, c2 = st.columns(2)
-    log_file = c1.file_uploader("Prediction log", type=TABLE_TYPES, key="up_log")
-    ref_file = c2.file_uploader("Reference data (optional)", type=TABLE_TYPES, key="up_ref")
-    model_file = c1.file_uploader("Model (optional, .skops only)", type=["skops"], key="up_model",
+    log_file = c1.file_uploader("Prediction log", type=TABLE_TYPES, key=keys["log"])
+    ref_file = c2.file_uploader("Reference data (optional)", type=TABLE_TYPES, key=keys["ref"])
+    model_file = c1.file_uploader("Model (optional, .skops only)", type=["skops"], key=keys["model"],
                                   help="Pickle files are refused: loading them can run any code.")
-    audit_file = c2.file_uploader("audit.yaml (optional)", type=["yaml", "yml"], key="up_audit")
-    saved = {k: save_upload(f) for k, f in {"log": log_file, "ref": ref_file, "model": model_file, "audit": audit_file}.items() if f}
-    if "audit" in saved:
+    audit_file = c2.file_uploader("audit.yaml (optional)", type=["yaml", "yml"], key=keys["audit"])
+    uploads = {k: f for k, f in {"log": log_file, "ref": ref_file, "model": model_file, "audit": audit_file}.items() if f}
+    if not uploads:
+        return
+    try:
+        access.check_upload_limits(list(uploads.values()))
+    except AccessError as exc:
+        st.error(str(exc))
+        return
+    folder = upload_folder()
+    names = {k: folder.save(f).name for k, f in uploads.items()}
+    if "audit" in uploads:
         if st.button("Open the uploaded audit.yaml", type="primary"):
-            try:
-                spec = spec_from_yaml(saved["audit"].read_text(encoding="utf-8"), base_dir=upload_dir(), source_file=audit_file.name)
-            except (SightlineInputError, UnicodeDecodeError) as exc:
-                st.error(f"{audit_file.name}: {exc}")
-                return
-            missing = [s.path for s in (spec.current, spec.reference) if s is not None and not s.is_sql and not s.resolve(spec.base_dir).exists()]
-            if spec.model and not spec.model_path().exists():
-                missing.append(spec.model)
-            if missing:
-                st.error(f"The audit file names {', '.join(missing)} — upload {'it' if len(missing) == 1 else 'them'} too.")
-                return
-            state.open_spec(spec, f"Opened {audit_file.name}.")
-            st.rerun()
-    elif "log" in saved:
-        mapping_form(Source(path=str(saved["log"])), Source(path=str(saved["ref"])) if "ref" in saved else None,
-                     str(saved["model"]) if "model" in saved else None, base_dir=upload_dir(), key="upload")
+            _open_uploaded_audit(audit_file, folder)
+    elif "log" in uploads:
+        mapping_form(Source(path=names["log"]), Source(path=names["ref"]) if "ref" in names else None,
+                     names.get("model"), base_dir=folder.path, key="upload")
+
+
+def _open_uploaded_audit(audit_file, folder: access.UploadFolder) -> None:
+    """Open an uploaded audit.yaml whose relative paths start at the upload folder.
+
+    Every path it names is checked against the deployment before anything is looked up on
+    disk, so "upload it too" is only ever said of a path the server allows."""
+    deployment = _deployment()
+    if deployment is None:
+        return
+    try:
+        spec = spec_from_yaml((folder.path / Path(audit_file.name).name).read_text(encoding="utf-8"),
+                              base_dir=folder.path, source_file=audit_file.name)
+        access.check_spec_access(spec, state.upload_folders(), deployment)
+    except UnicodeDecodeError:
+        st.error(f"{audit_file.name}: not UTF-8 text — save the audit file as UTF-8")
+        return
+    except SightlineInputError as exc:
+        _error(exc, audit_file.name)
+        return
+    missing = access.missing_files(spec)
+    if missing:
+        st.error(f"The audit file names {', '.join(missing)} — upload {'it' if len(missing) == 1 else 'them'} too.")
+        return
+    state.open_spec(spec, f"Opened {audit_file.name}.")
+    st.rerun()
+
+
+def _open_audit_file(path: Path, deployment: Deployment) -> None:
+    """Open an audit file on the server (its path already allowed by the deployment)."""
+    try:
+        spec = load_spec(path)
+        access.check_spec_access(spec, state.upload_folders(), deployment)
+    except SightlineInputError as exc:
+        _error(exc)
+        return
+    state.open_spec(spec, f"Opened {path}.")
+    st.rerun()
+
+
+def _resolve_typed(text: str, deployment: Deployment, *, what: str) -> Path:
+    """A typed path: as written in local mode (``~`` expanded); under the data roots on a shared
+    server, where relative paths start at the first data root. Raises :class:`AccessError`
+    without looking at the disk."""
+    if not deployment.shared:
+        return Path(text).expanduser()
+    base = deployment.data_roots[0] if deployment.data_roots else Path.cwd()
+    path = deployment.resolve_path(text, base, what=what)
+    access.guard_upload_area(path, state.upload_folders(), deployment, written=text, what=what)
+    return path
+
+
+def roots_panel(deployment: Deployment) -> None:
+    """The audit files under the administrator's data roots, each opened by choosing it."""
+    if not deployment.data_roots:
+        if deployment.shared:
+            st.info("This shared server has no data folders yet: the administrator lists them in SIGHTLINE_DATA_ROOTS "
+                    "(e.g. /srv/audits:/srv/logs). Until then, upload files or open the bundled sample.")
+        return
+    files, truncated = access.audit_files(deployment)
+    roots = ", ".join(f"`{r}`" for r in deployment.data_roots)
+    if not files:
+        st.caption(f"No audit files (`*audit*.yaml`) found in the data folders {roots}.")
+        return
+
+    def _open_chosen() -> None:
+        chosen = st.session_state.get("roots_audit")
+        st.session_state["roots_audit"] = None
+        match = next((f for f in files if f.label == chosen), None)
+        if match is None:
+            return
+        try:
+            spec = load_spec(match.path)
+            access.check_spec_access(spec, state.upload_folders(), deployment)
+        except SightlineInputError as exc:
+            st.session_state[ROOTS_ERROR_KEY] = f"{match.label}: {access.scrub(str(exc))}"
+            return
+        state.open_spec(spec, f"Opened {match.label}.")
+
+    st.selectbox(f"Open an audit file from the data folders ({len(files)} found"
+                 + (f", search stopped at {access.AUDIT_LIST_MAX} files / {access.AUDIT_LIST_DEPTH} folders deep" if truncated else "")
+                 + ")", [f.label for f in files], index=None, placeholder="Choose an audit file to open it…",
+                 key="roots_audit", on_change=_open_chosen, help=f"Audit files found in {roots}.")
+    problem = st.session_state.pop(ROOTS_ERROR_KEY, None)
+    if problem:
+        st.error(problem)
 
 
 def path_panel() -> None:
     """Open an audit.yaml or a log file by its path on the server running the dashboard."""
-    path = st.text_input("Path to an audit.yaml, or to a prediction log (.csv, .parquet, .jsonl)", key="path_input",
-                         placeholder="/data/audits/churn/audit.yaml")
+    deployment = _deployment()
+    if deployment is None:
+        return
+    roots_panel(deployment)
+    where = "inside the data folders" if deployment.shared else "on the server"
+    path = st.text_input(f"Path to an audit.yaml, or to a prediction log (.csv, .parquet, .jsonl), {where}",
+                         key="path_input", placeholder="/data/audits/churn/audit.yaml")
     ref = st.text_input("Reference file path (optional, for a log file)", key="path_ref")
     if not path:
         return
-    p = Path(path).expanduser()
+    try:
+        p = _resolve_typed(path, deployment, what="path")
+        ref_path = _resolve_typed(ref, deployment, what="reference path") if ref else None
+    except AccessError as exc:
+        st.error(str(exc))
+        return
     if p.suffix.lower() in (".yaml", ".yml"):
         if st.button("Open this audit file", type="primary"):
-            try:
-                state.open_spec(load_spec(p), f"Opened {p}.")
-            except SightlineInputError as exc:
-                st.error(str(exc))
-                return
-            st.rerun()
+            _open_audit_file(p, deployment)
     else:
-        mapping_form(Source(path=str(p)), Source(path=ref) if ref else None, None, base_dir=Path("."), key="path")
+        mapping_form(Source(path=str(p)), Source(path=str(ref_path)) if ref_path else None, None,
+                     base_dir=Path("."), key="path")
+
+
+NEW_URL = "A database URL (typed below)"
+ADMIN_HOWTO = ('The administrator names a connection in `.streamlit/secrets.toml` on the server:\n\n'
+               '```toml\n[connections.audits]\nurl = "duckdb:////srv/audits/predictions.db"\n```')
 
 
 def sql_panel() -> None:
-    """Query a DuckDB file (embedded) or any SQLAlchemy URL whose driver is installed."""
-    url = st.text_input("Database URL", value="duckdb:///", key="sql_url",
-                        help="duckdb:///path/to/file.db (opened read-only), or e.g. postgresql://… when its driver is installed.")
-    query = st.text_area("Query returning the prediction log", key="sql_query", placeholder="select * from predictions where ts > now() - interval 90 day")
+    """Query a connection the administrator named; in local mode also any typed URL (a DuckDB
+    file, embedded, or a SQLAlchemy URL whose driver is installed)."""
+    deployment = _deployment()
+    if deployment is None:
+        return
+    names = sorted(deployment.connections)
+    if deployment.shared and not names:
+        st.info("This server is shared, so SQL runs only through connections its administrator names, and none is "
+                "configured yet. " + ADMIN_HOWTO)
+        return
+    connection = url = None
+    if names:
+        options = names + ([] if deployment.shared else [NEW_URL])
+        picked = st.selectbox("Connection", options, key="sql_connection",
+                              help="Connections named by the server's administrator in .streamlit/secrets.toml.")
+        connection = picked if picked != NEW_URL else None
+    if connection is None:
+        url = st.text_input("Database URL", value="duckdb:///", key="sql_url",
+                            help="duckdb:///path/to/file.db (opened read-only), or e.g. postgresql://… when its driver is installed.")
+        if not names:
+            st.caption("Named connections appear here when `.streamlit/secrets.toml` has `[connections.NAME]` tables "
+                       "with a `url`.")
+    query = st.text_area("Query returning the prediction log (one SELECT)", key="sql_query",
+                         placeholder="select * from predictions where ts > now() - interval 90 day")
     ref_query = st.text_area("Query returning the reference data (optional)", key="sql_ref_query")
-    if url and query and url != "duckdb:///":
-        mapping_form(Source(url=url, query=query), Source(url=url, query=ref_query) if ref_query else None,
-                     None, base_dir=Path("."), key="sql")
+    if not query or (connection is None and (not url or url == "duckdb:///")):
+        return
+    make = (lambda q: Source(connection=connection, query=q)) if connection else (lambda q: Source(url=url, query=q))
+    mapping_form(make(query), make(ref_query) if ref_query else None, None, base_dir=Path("."), key="sql")
 
 
 def _choice(options: list[str], suggested: str | None) -> int:
@@ -116,7 +244,7 @@ def mapping_form(current: Source, reference: Source | None, model: str | None, *
     try:
         df = read_source(current, base_dir)
     except SightlineInputError as exc:
-        st.error(str(exc))
+        _error(exc)
         return
     st.success(f"Read {len(df):,} rows × {df.shape[1]} columns from `{current.describe()}`.")
     with st.expander("First rows"):
@@ -155,7 +283,7 @@ def mapping_form(current: Source, reference: Source | None, model: str | None, *
         try:
             spec = spec_from_dict(data, base_dir=base_dir)
         except SightlineInputError as exc:
-            st.error(str(exc))
+            _error(exc)
             return
         state.open_spec(spec, f"Opened {name}.")
         st.rerun()

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.access import scrub
 from sightline.audit import Audit, sample_audit_path
 from sightline.errors import SightlineInputError
 from sightline.spec import AuditSpec, load_spec
 
 SPEC_KEY = "sightline.spec"            # the active AuditSpec
-UPLOAD_DIR_KEY = "sightline.upload_dir"  # per-session folder holding uploaded files (never the user's originals)
+UPLOAD_DIR_KEY = "sightline.upload_dir"  # access.UploadFolder: the files now in the upload boxes (copies, never originals)
+OPEN_UPLOAD_KEY = "sightline.open_upload"  # access.UploadFolder the open audit reads its uploaded files from
+UPLOAD_GENERATION_KEY = "sightline.upload_generation"  # int in the upload boxes' keys: bumping it empties them
 NOTICE_KEY = "sightline.notice"        # one-shot message shown after a data-source change
 
 
@@ -42,8 +45,26 @@ def active_spec() -> AuditSpec:
     return st.session_state[SPEC_KEY]
 
 
+def upload_folders() -> list[Path]:
+    """This session's upload folders (the upload boxes' and the open audit's)."""
+    return [st.session_state[k].path for k in (UPLOAD_DIR_KEY, OPEN_UPLOAD_KEY) if k in st.session_state]
+
+
 def open_spec(spec: AuditSpec, notice: str | None = None) -> None:
-    """Make ``spec`` the open audit (pages reload it through the cache)."""
+    """Make ``spec`` the open audit (pages reload it through the cache).
+
+    Upload folders the new audit does not read from are deleted; when it was opened from the
+    uploaded files, their folder becomes the open audit's and the upload boxes are emptied (so
+    their files are not written again into a new folder)."""
+    uploading = st.session_state.pop(UPLOAD_DIR_KEY, None)
+    previous = st.session_state.pop(OPEN_UPLOAD_KEY, None)
+    for folder in (uploading, previous):
+        if folder is not None and folder.holds(spec) and OPEN_UPLOAD_KEY not in st.session_state:
+            st.session_state[OPEN_UPLOAD_KEY] = folder
+        elif folder is not None:
+            folder.remove()
+    if uploading is not None:
+        st.session_state[UPLOAD_GENERATION_KEY] = st.session_state.get(UPLOAD_GENERATION_KEY, 0) + 1
     st.session_state[SPEC_KEY] = spec
     if notice:
         st.session_state[NOTICE_KEY] = notice
@@ -57,7 +78,7 @@ def current_audit() -> Audit | None:
     try:
         audit = load_audit_cached(spec)
     except SightlineInputError as exc:
-        st.error(f"**The audit could not be loaded.** {exc}")
+        st.error(f"**The audit could not be loaded.** {scrub(str(exc))}")
         st.caption("Fix the input on the **Data** page, or open the bundled sample there.")
         return None
     precompute(audit)

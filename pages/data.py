@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import data_source, router, state
+from sightline.deployment import current_deployment
 from sightline.spec import spec_to_yaml
 
 router.ensure_routed()
@@ -21,7 +22,9 @@ c2.download_button("Download this audit.yaml", spec_to_yaml(spec), file_name="au
                    help="The audit file of what is open now: reload it here, or run it headless with python -m sightline report.")
 
 st.subheader("Open other data")
-upload_tab, path_tab, sql_tab = st.tabs(["Upload files", "Path on this server", "SQL (DuckDB or SQLAlchemy)"])
+shared = current_deployment().shared  # app.py has already refused a misconfigured deployment
+upload_tab, path_tab, sql_tab = st.tabs(["Upload files", "Data folders on this server" if shared else "Path on this server",
+                                         "SQL (named connections)" if shared else "SQL (DuckDB or SQLAlchemy)"])
 with upload_tab:
     data_source.upload_panel()
 with path_tab:

@@ -1,10 +1,8 @@
 """Model card: write the qualitative sections, preview the whole card, export JSON / Markdown / HTML / PDF."""
 
-from pathlib import Path
-
 import streamlit as st
 
-from components import cache, card_form, router, state
+from components import access, cache, card_form, router, state
 from components.verdicts import render_verdict
 from sightline.audit import sample_audit_path
 from sightline.card.build import assemble_card, card_readiness
@@ -13,7 +11,8 @@ from sightline.card.fields import spec_with_fields
 from sightline.card.render_md import render_markdown
 from sightline.errors import SightlineInputError
 from sightline.report import AREA_TITLES, AREAS
-from sightline.spec import dump_spec, spec_to_yaml
+from sightline.deployment import current_deployment
+from sightline.spec import spec_to_yaml
 
 router.ensure_routed()
 
@@ -103,17 +102,19 @@ with left:
     c2.download_button("Download audit.yaml", spec_to_yaml(new_spec), file_name="audit.yaml", mime="application/x-yaml",
                        key="card_download_yaml", disabled=bool(problems), on_click="ignore",
                        help="The audit file with these written sections, to run headless: python -m sightline report audit.yaml --out DIR")
-    source = Path(spec.source_file).expanduser() if spec.source_file else None
-    on_server = source is not None and source.is_file() and source.resolve() == (spec.base_dir / source.name).resolve()
-    if on_server and source.resolve() == sample_audit_path().resolve():
+    deployment = current_deployment()
+    target = access.save_target(spec, deployment)
+    if deployment.shared:
+        st.caption("This server is shared, so the card is saved by download only: download the audit.yaml above "
+                   "and keep it with your files.")
+    elif target is None and spec.source_file and spec.base_dir.resolve() == sample_audit_path().resolve().parent:
         st.caption("The bundled sample's audit file is never overwritten — download the audit.yaml instead.")
-    elif on_server:
-        if st.button(f"Save to {source}", disabled=bool(problems), key="card_save_file",
-                     help="Overwrites that file (its old text is kept beside it as .bak). Comments in the file are not kept."):
-            backup = source.with_name(source.name + ".bak")
-            backup.write_bytes(source.read_bytes())
-            dump_spec(new_spec, source)
-            state.open_spec(new_spec, f"Saved the written sections to {source} (previous version: {backup.name}).")
+    elif target is not None:
+        if st.button(f"Save to {target}", disabled=bool(problems), key="card_save_file",
+                     help="Overwrites that file; its old text is kept beside it as a new timestamped .bak "
+                          "(earlier backups are kept too). Comments in the file are not kept."):
+            backup = access.save_with_backup(new_spec, target)
+            state.open_spec(new_spec, f"Saved the written sections to {target} (previous version: {backup.name}).")
             st.rerun()
     with st.container():
         card_form.card_upload()

@@ -127,7 +127,8 @@ def test_save_to_the_audit_file_on_the_server_keeps_a_backup(app, tmp_path, samp
     assert save.label == f"Save to {tmp_path / 'audit.yaml'}"
     save.click().run()
     assert not app.exception
-    assert (tmp_path / "audit.yaml.bak").read_text(encoding="utf-8") == original
+    backup, = tmp_path.glob("audit.yaml.*.bak")
+    assert backup.read_text(encoding="utf-8") == original
     saved = load_spec(tmp_path / "audit.yaml")
     assert saved.card == sample_spec.card and saved.columns == sample_spec.columns and saved.name == sample_spec.name
     assert (sample_spec.base_dir / "audit.yaml").read_text(encoding="utf-8") == original  # the sample itself is untouched
