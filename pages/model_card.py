@@ -23,7 +23,7 @@ FORMATS = [("json", "JSON", "model_card.json — Model Card Toolkit schema v0.0.
 
 audit = state.require_audit()
 cache.precompute(audit, needed=True)  # every area is shown here: start them before drawing the rest
-spec = audit.spec
+spec = audit.written_spec  # the file as written: saving must not drop a column refused for grouping
 st.title("Model card")
 st.caption("A model card (Mitchell et al., 2019) documents what a model is for, how well it works and for whom, and its risks. "
            "The numbers come from the analyses on the other pages; the written sections come from you.")

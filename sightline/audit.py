@@ -7,6 +7,7 @@ in the form scikit-learn and fairlearn expect (binary: 0/1 with 1 = ``positive_l
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from sightline.io import PARQUET_SUFFIXES, file_sha256, frame_sha256, parquet_co
 from sightline.model import load_model, model_output
 from sightline.scale import LogSample, read_log_sample, scale_settings, source_rows
 from sightline.spec import AuditSpec, Source, spec_to_yaml
-from sightline.validation import ERROR, WARNING, Finding, feature_columns, labels_equal, validate_inputs
+from sightline.validation import (ERROR, WARNING, Finding, feature_columns, labels_equal, refused_group_columns,
+                                  validate_inputs)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,11 @@ class InputFile:
 @dataclass(frozen=True, eq=False)
 class Audit:
     """Everything one audit needs. ``current`` holds every logged row (all model versions);
-    most analyses use :attr:`primary` — the rows of the primary model version."""
+    most analyses use :attr:`primary` — the rows of the primary model version.
+
+    ``spec`` is the spec the analyses run on: the audit file's, less any sensitive or slice
+    column refused for grouping (too many distinct values; ``refused_groups`` names them with
+    their counts, and a validation finding says so). :attr:`written_spec` is the file's own."""
 
     spec: AuditSpec
     current: pd.DataFrame
@@ -54,6 +60,15 @@ class Audit:
     # Set when the log is larger than ``scale.max_rows``: ``current`` then holds a seeded sample
     # and this says of how many rows, and where the whole log is (sightline/scale.py).
     log_sample: LogSample | None = None
+    # Grouping columns left out of ``spec`` (column -> distinct values), and the spec as written
+    # when that changed it (None: ``spec`` is the spec as written).
+    refused_groups: dict = field(default_factory=dict)
+    spec_as_written: AuditSpec | None = None
+
+    @property
+    def written_spec(self) -> AuditSpec:
+        """The spec as the audit file wrote it (what to save back, or show as the settings)."""
+        return self.spec_as_written if self.spec_as_written is not None else self.spec
 
     # -- row subsets ---------------------------------------------------------------------
     @cached_property
@@ -235,7 +250,8 @@ def load_audit(spec: AuditSpec, *, model_errors: str = "raise") -> Audit:
     reference, ref_info = (None, None)
     if spec.reference is not None:
         reference, ref_info, _ = _read(spec, spec.reference, "reference")
-    findings = validate_inputs(spec, current, reference)
+    refused = refused_group_columns(spec, current)
+    findings = validate_inputs(spec, current, reference, refused=refused)
     errors = [f for f in findings if f.level == ERROR]
     if errors:
         more = f" (and {len(errors) - 1} more problem(s): run 'python -m sightline validate')" if len(errors) > 1 else ""
@@ -261,8 +277,30 @@ def load_audit(spec: AuditSpec, *, model_errors: str = "raise") -> Audit:
     digest = hashlib.sha256(spec_to_yaml(spec.replace(card={})).encode())
     for item in inputs:
         digest.update(item.sha256.encode())
-    return Audit(spec=spec, current=current, reference=reference, model=model, findings=tuple(findings),
-                 inputs=tuple(inputs), fingerprint=digest.hexdigest()[:16], features=features, log_sample=log_sample)
+    run_spec = without_groups(spec, refused)
+    return Audit(spec=run_spec, current=current, reference=reference, model=model, findings=tuple(findings),
+                 inputs=tuple(inputs), fingerprint=digest.hexdigest()[:16], features=features, log_sample=log_sample,
+                 refused_groups={c: n for c, (n, _) in refused.items()},
+                 spec_as_written=spec if run_spec is not spec else None)
+
+
+def without_groups(spec: AuditSpec, refused) -> AuditSpec:
+    """``spec`` without the refused grouping columns (keys of ``refused``) in
+    ``columns.sensitive`` and ``slices.columns`` — the one place fairness, calibration, slices,
+    explainability and the summary learn the cap. ``spec`` itself when nothing is refused.
+    A ``slices.columns`` list left empty is dropped, so slices use their default columns."""
+    if not refused:
+        return spec
+    sensitive = tuple(c for c in spec.columns.sensitive if c not in refused)
+    slices = dict(spec.slices or {})
+    configured = slices.get("columns")
+    if isinstance(configured, (str, list, tuple)):
+        kept = [c for c in ([configured] if isinstance(configured, str) else configured) if str(c) not in refused]
+        if kept:
+            slices["columns"] = kept
+        else:
+            slices.pop("columns")
+    return spec.replace(columns=dataclasses.replace(spec.columns, sensitive=sensitive), slices=slices)
 
 
 def sample_audit_path() -> Path:

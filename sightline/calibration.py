@@ -245,6 +245,10 @@ def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DE
     :func:`calibration_noise`), ``maximum_calibration_error``, ``mean_predicted``,
     ``fraction_positive`` and ``reliable`` (n ≥ min_group_size; only those get intervals). ``reliability`` stacks :func:`reliability_table` per group with a
     ``group`` column.
+
+    Every group's counts and sums come from one ``bincount`` over (group, bin) cells, so the cost
+    does not grow with the number of groups; only reliable groups (at most rows / min_group_size)
+    get their own bootstrap and chance simulation.
     """
     y_true, y_prob = _check(y_true, y_prob)
     groups = pd.Series(np.asarray(sensitive_features, dtype=object)).astype(str)
@@ -252,30 +256,60 @@ def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DE
     ids = bin_ids(y_prob, edges) if ids is None else ids
     weights = SharedResampleWeights() if weights is None else weights
     codes, names = pd.factorize(groups, sort=False)
-    summary, tables = [], []
-    for code in np.argsort(-np.bincount(codes, minlength=len(names)), kind="stable"):
-        mask = codes == code
-        yt, yp, ig = y_true[mask], y_prob[mask], ids[mask]
-        reliable = bool(mask.sum() >= min_group_size)
-        table = reliability_table(yt, yp, edges=edges, ids=ig)
-        m = calibration_metrics(yt, yp, edges=edges, ids=ig, table=table, weights=weights,
-                                settings=settings) if reliable else None
-        table = table.assign(group=str(names[code]))
-        ece, mce = errors_from_table(table)
+    if not len(names):
+        return pd.DataFrame(columns=["n"]), reliability_table([], [], edges=edges).assign(group=[])
+    # Every group in one pass: counts and sums per (group, bin) cell from one bincount each, in
+    # row order within a cell (so each sum equals the group's own reliability_table, bit for bit).
+    k = len(edges) - 1
+    sizes = np.bincount(codes, minlength=len(names))
+    order = np.argsort(-sizes, kind="stable")  # largest group first; ties in order of appearance
+    present, cell = np.unique(codes.astype(np.int64) * k + np.asarray(ids, dtype=np.int64), return_inverse=True)
+    cell = cell.ravel()
+    count = np.bincount(cell, minlength=len(present))
+    positives = np.bincount(cell, weights=y_true, minlength=len(present))
+    prob_sum = np.bincount(cell, weights=y_prob, minlength=len(present))
+    cell_group, cell_bin = present // k, present % k
+    lo, hi = wilson_interval(positives, count)
+    frac, mean = positives / count, prob_sum / count
+    gap = frac - mean
+    # ECE and MCE per group: cells are sorted by group, then bin (the table's row order).
+    starts = np.searchsorted(cell_group, np.arange(len(names)))
+    weighted_gap = np.add.reduceat(count * np.abs(gap), starts)
+    ece = weighted_gap / np.add.reduceat(count.astype(float), starts)
+    mce = np.maximum.reduceat(np.abs(gap), starts)
+    brier = np.bincount(codes, weights=(y_prob - y_true) ** 2, minlength=len(names)) / sizes
+    mean_predicted = np.bincount(codes, weights=y_prob, minlength=len(names)) / sizes
+    fraction_positive = np.bincount(codes, weights=y_true, minlength=len(names)) / sizes
+    reliable = sizes >= min_group_size
+    ece_lower, ece_upper = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    ece_if_calibrated, p_value = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    # Intervals and chance levels only for groups of at least min_group_size rows (at most
+    # rows / min_group_size of them); their rows, in row order, from one stable sort.
+    by_group = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_group], np.arange(len(names) + 1))
+    for code in order[reliable[order]]:
+        rows = by_group[bounds[code]:bounds[code + 1]]
+        yt, yp, ig = y_true[rows], y_prob[rows], ids[rows]
+        m = calibration_metrics(yt, yp, edges=edges, ids=ig, weights=weights, settings=settings)
+        ece_lower[code], ece_upper[code] = m.loc["expected_calibration_error", ["lower", "upper"]]
         noise = calibration_noise(yp, edges, n_sim=settings.n_resamples, max_rows=settings.max_rows,
-                                  seed=settings.seed, ids=ig) if reliable else np.array([])
-        summary.append({
-            "group": str(names[code]), "n": int(mask.sum()), "brier_score": float(np.mean((yp - yt) ** 2)),
-            "expected_calibration_error": ece,
-            "ece_lower": m.loc["expected_calibration_error", "lower"] if m is not None else np.nan,
-            "ece_upper": m.loc["expected_calibration_error", "upper"] if m is not None else np.nan,
-            "ece_if_calibrated": float(noise.mean()) if len(noise) else np.nan,
-            "p_value": consistency_p_value(ece, noise),
-            "maximum_calibration_error": mce, "mean_predicted": float(yp.mean()),
-            "fraction_positive": float(yt.mean()), "reliable": reliable})
-        tables.append(table)
-    summary_df = pd.DataFrame(summary).set_index("group") if summary else pd.DataFrame(columns=["n"])
-    long = pd.concat(tables, ignore_index=True) if tables else reliability_table([], [], edges=edges).assign(group=[])
+                                  seed=settings.seed, ids=ig)
+        ece_if_calibrated[code] = float(noise.mean()) if len(noise) else np.nan
+        p_value[code] = consistency_p_value(float(ece[code]), noise)
+    summary_df = pd.DataFrame({
+        "group": np.asarray(names, dtype=object)[order], "n": sizes[order].astype(int),
+        "brier_score": brier[order], "expected_calibration_error": ece[order],
+        "ece_lower": ece_lower[order], "ece_upper": ece_upper[order], "ece_if_calibrated": ece_if_calibrated[order],
+        "p_value": p_value[order], "maximum_calibration_error": mce[order], "mean_predicted": mean_predicted[order],
+        "fraction_positive": fraction_positive[order], "reliable": reliable[order]}).set_index("group")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    cells = np.lexsort((cell_bin, rank[cell_group]))  # groups largest first, bins ascending
+    long = pd.DataFrame({
+        "bin": cell_bin[cells], "bin_lower": edges[:-1][cell_bin[cells]], "bin_upper": edges[1:][cell_bin[cells]],
+        "count": count[cells], "mean_predicted": mean[cells], "fraction_positive": frac[cells],
+        "lower": lo[cells], "upper": hi[cells], "gap": gap[cells],
+        "group": np.asarray(names, dtype=object)[cell_group[cells]]})  # object: a fixed-width str array of a 1 MB name would take GBs
     return summary_df, long
 
 

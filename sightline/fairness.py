@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.audit import Audit
+from sightline.charts.labels import short_label
 from sightline.errors import MissingInputError
 from sightline.fairness_metrics import (  # noqa: F401 — re-exported: the public API lives here
     CARD_GROUP_METRICS, DEFAULT_BOOTSTRAP_ROWS, DEFAULT_RESAMPLES, INTERSECTION_SEP, METRIC_LABELS, MISSING_GROUP,
@@ -44,6 +45,7 @@ from sightline.fairness_summaries import (  # noqa: F401
     DEFAULT_TOLERANCE, RATIO_SUMMARIES, SUMMARY_SPECS, TASK_SUMMARIES, choose_reference, disparities,
     fairness_summaries, four_fifths_rule, katz_ratio, newcombe_difference, pair_confidence, people)
 from sightline.sections import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
+from sightline.validation import MAX_GROUPS
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +188,13 @@ def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
     every row. Raises :class:`MissingInputError` without sensitive columns or labels."""
     spec = audit.spec
     sensitive = [c for c in spec.columns.sensitive if c in audit.current.columns]
+    refused = getattr(audit, "refused_groups", None) or {}
+    if not sensitive and refused:
+        raise MissingInputError("Fairness needs protected attributes with a few groups each: "
+                                + "; ".join(f"'{short_label(c)}' has {n:,} distinct values, an identifier, not a group"
+                                            for c, n in refused.items())
+                                + f" (at most {MAX_GROUPS:,} groups) — name a column such as sex or age group in "
+                                  "columns.sensitive, or bin it into a few groups first")
     if not sensitive:
         raise MissingInputError("Fairness needs protected attributes — add them to the audit, e.g. "
                                 "columns: {sensitive: [sex, race]}")
@@ -219,6 +228,14 @@ def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
     columns = {}
     for cols in sets:
         feats = frame[list(cols)] if len(cols) > 1 else frame[cols[0]]
+        if len(cols) > 1:
+            # Each column is capped at MAX_GROUPS values on loading, but a pair can hold up to
+            # MAX_GROUPS² combinations; compared pairwise they would not finish or be readable.
+            n_groups = len(feats.drop_duplicates())
+            if n_groups > MAX_GROUPS:
+                notes.append(f"the intersection {short_label(INTERSECTION_SEP.join(cols))} has {n_groups:,} groups, more than "
+                             f"{MAX_GROUPS:,}: left out (the columns are still compared one at a time)")
+                continue
         if spec.task == "binary":
             groups = group_metrics(y_true, y_pred, sensitive_features=feats, y_score=y_score, min_group_size=k,
                                    n_bins=n_bins, strategy=strategy, n_resamples=n_resamples, bootstrap_rows=bootstrap_rows,

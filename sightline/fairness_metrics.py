@@ -276,21 +276,14 @@ def score_metrics(y_true, y_score, codes: np.ndarray, n_groups: int, *, n_bins: 
 # group tables
 # --------------------------------------------------------------------------------------
 def _notes(counts: pd.DataFrame, has_score: bool, min_group_size: int, positive: str) -> list[str]:
+    """The plain note of every group, from its counts (plain integers: no row objects per group)."""
+    small, one_row = NOTE_SMALL.format(k=min_group_size), NOTE_ONE_ROW
+    no_pos, never = NOTE_NO_POSITIVES.format(pos=positive), NOTE_NEVER_SELECTED.format(pos=positive)
     out = []
-    for _, c in counts.iterrows():
-        notes = []
-        if c["n"] < min_group_size:
-            notes.append(NOTE_SMALL.format(k=min_group_size))
-        if c["n"] == 1:
-            notes.append(NOTE_ONE_ROW)
-        if c["pos"] == 0:
-            notes.append(NOTE_NO_POSITIVES.format(pos=positive))
-        if c["neg"] == 0:
-            notes.append(NOTE_NO_NEGATIVES)
-        if c["pp"] == 0:
-            notes.append(NOTE_NEVER_SELECTED.format(pos=positive))
-        if has_score and (c["pos"] == 0 or c["neg"] == 0):
-            notes.append(NOTE_ONE_CLASS)
+    for n, pos, neg, pp in zip(*(counts[c].to_numpy().tolist() for c in ("n", "pos", "neg", "pp"))):
+        notes = [text for text, applies in ((small, n < min_group_size), (one_row, n == 1), (no_pos, pos == 0),
+                                            (NOTE_NO_NEGATIVES, neg == 0), (never, pp == 0),
+                                            (NOTE_ONE_CLASS, has_score and (pos == 0 or neg == 0))) if applies]
         out.append("; ".join(notes))
     return out
 

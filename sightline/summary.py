@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
@@ -34,6 +34,9 @@ class DataSummary:
     inputs: list
     log_rows: int = 0  # rows in the whole log (= current_rows unless the log was sampled)
     sample: dict | None = None  # how a log too large for memory was sampled (sightline/scale.py)
+    # Sensitive / slice columns left out of every grouping: column -> distinct values (see
+    # sightline.validation.MAX_GROUPS); a validation finding says the same in words.
+    refused_groups: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,6 +80,7 @@ def data_summary(audit: Audit) -> DataSummary:
         inputs=[asdict(i) for i in audit.inputs],
         log_rows=audit.log_sample.population if audit.log_sample else int(len(audit.current)),
         sample=audit.log_sample.provenance() if audit.log_sample else None,
+        refused_groups=dict(getattr(audit, "refused_groups", None) or {}),
     )
 
 

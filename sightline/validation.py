@@ -3,6 +3,13 @@
 Each problem is a :class:`Finding` with a level: ``error`` (the audit cannot run as written),
 ``warning`` (some analyses are limited) or ``info``. The message names the column or value and
 the fix. Nothing here changes the data.
+
+Groups are bounded: a sensitive column, or a non-numeric ``slices.columns`` entry, whose distinct
+values exceed :data:`MAX_GROUPS`, or (on at least :data:`IDENTIFIER_MIN_ROWS` rows) exceed
+:data:`IDENTIFIER_SHARE` of its non-missing rows, is an identifier or a continuous number, not a
+group: :func:`refused_group_columns` names it, :func:`grouping_findings` says so, and
+:func:`sightline.audit.load_audit` leaves it out of every grouping (fairness, calibration, slices)
+while the other areas still run.
 """
 
 from __future__ import annotations
@@ -12,9 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sightline.charts.labels import short_label
 from sightline.spec import AuditSpec
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+
+# Grouping caps. Fairness compares every pair of groups (~500,000 pairs at 1,000 groups), and
+# every group is a row of a table, a bar of a chart and a line of the card; a column with more
+# values than this is not a set of groups a reviewer can read.
+MAX_GROUPS = 1000
+# A column with a distinct value for more than half of its rows is an identifier (user ids,
+# timestamps, free text) even below MAX_GROUPS; judged only from this many non-missing rows up,
+# so small logs with a handful of rows keep their columns.
+IDENTIFIER_SHARE = 0.5
+IDENTIFIER_MIN_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -45,7 +63,7 @@ def labels_equal(values: pd.Series, label) -> pd.Series:
 
 
 def _examples(values: pd.Series, n: int = 3) -> str:
-    return ", ".join(repr(v) for v in values.drop_duplicates().head(n).tolist())
+    return ", ".join(short_label(repr(v)) for v in values.drop_duplicates().head(n).tolist())
 
 
 def feature_columns(spec: AuditSpec, current: pd.DataFrame) -> list[str]:
@@ -55,6 +73,68 @@ def feature_columns(spec: AuditSpec, current: pd.DataFrame) -> list[str]:
         return list(spec.columns.features)
     named = set(spec.columns.roles().values())
     return [c for c in current.columns if c not in named and not str(c).startswith("shap_")]
+
+
+def _distinct(values: pd.Series) -> int:
+    """Distinct non-missing values of a column (unhashable cells compared as text)."""
+    try:
+        return int(values.nunique(dropna=True))
+    except TypeError:  # lists or dicts in cells
+        return int(values.dropna().astype(str).nunique())
+
+
+def too_many_groups(distinct: int, rows: int) -> bool:
+    """Whether ``distinct`` values in ``rows`` non-missing rows are too many to compare as
+    groups (see :data:`MAX_GROUPS`, :data:`IDENTIFIER_SHARE`, :data:`IDENTIFIER_MIN_ROWS`)."""
+    return distinct > MAX_GROUPS or (rows >= IDENTIFIER_MIN_ROWS and distinct > IDENTIFIER_SHARE * rows)
+
+
+def _slice_columns(spec: AuditSpec) -> list[str]:
+    configured = (spec.slices or {}).get("columns")
+    if isinstance(configured, str):
+        return [configured]
+    if isinstance(configured, (list, tuple)):
+        return [str(c) for c in configured]
+    return []
+
+
+def refused_group_columns(spec: AuditSpec, current: pd.DataFrame) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Columns the audit names for grouping that hold too many distinct values to be groups.
+
+    Inputs: the spec and the prediction log. Output: column -> (distinct non-missing values,
+    the settings that name it: ``columns.sensitive`` and/or ``slices.columns``), in the audit's
+    order. Sensitive columns are judged whatever their type (fairness compares raw values);
+    ``slices.columns`` entries only when not numeric (slices cut numbers into quantile bins).
+    Columns missing from the log are left to the mapping check.
+    """
+    named: dict[str, list[str]] = {}
+    for col in spec.columns.sensitive:
+        named.setdefault(col, []).append("columns.sensitive")
+    for col in _slice_columns(spec):
+        if col in current.columns and not (pd.api.types.is_numeric_dtype(current[col]) and not pd.api.types.is_bool_dtype(current[col])):
+            named.setdefault(col, []).append("slices.columns")
+    out = {}
+    for col, where in named.items():
+        if col not in current.columns or isinstance(current[col], pd.DataFrame):  # duplicated names: other checks
+            continue
+        values = current[col]
+        distinct = _distinct(values)
+        if too_many_groups(distinct, int(values.notna().sum())):
+            out[col] = (distinct, tuple(dict.fromkeys(where)))
+    return out
+
+
+def grouping_findings(refused: dict[str, tuple[int, tuple[str, ...]]]) -> list[Finding]:
+    """One warning per refused grouping column (from :func:`refused_group_columns`)."""
+    out = []
+    for col, (distinct, where) in refused.items():
+        kind = "an identifier, not a group" if distinct > MAX_GROUPS else "nearly one value per row: an identifier, not a group"
+        out.append(Finding(WARNING, f"column '{col}'",
+                           f"'{col}' has {distinct:,} distinct values: {kind} (groups are capped at {MAX_GROUPS:,} values "
+                           f"and at {IDENTIFIER_SHARE:.0%} of the rows) — it is left out of fairness, calibration and "
+                           f"slices; the other areas still run. Remove it from {' and '.join(where)}, or bin it into a "
+                           "few groups first"))
+    return out
 
 
 def _check_mapped_columns(spec: AuditSpec, current: pd.DataFrame, name: str) -> list[Finding]:
@@ -183,7 +263,7 @@ def _check_timestamp(spec: AuditSpec, current: pd.DataFrame) -> list[Finding]:
     return []
 
 
-def _check_other_roles(spec: AuditSpec, current: pd.DataFrame) -> list[Finding]:
+def _check_other_roles(spec: AuditSpec, current: pd.DataFrame, skip: set[str] = frozenset()) -> list[Finding]:
     out = []
     lat = spec.columns.latency_ms
     if lat and lat in current.columns:
@@ -204,27 +284,32 @@ def _check_other_roles(spec: AuditSpec, current: pd.DataFrame) -> list[Finding]:
         if dup:
             out.append(Finding(WARNING, f"column '{rid}'", f"{int(dup):,} duplicated ids (per model version) — requests logged twice inflate every count"))
     for col in spec.columns.sensitive:
-        if col in current.columns:
+        if col in current.columns and col not in skip:  # a refused column is named once, by grouping_findings
             counts = current[col].value_counts(dropna=True)
             tiny = counts[counts < spec.fairness.min_group_size]
             if len(tiny):
-                out.append(Finding(INFO, f"column '{col}'", f"{len(tiny)} group(s) below min_group_size={spec.fairness.min_group_size} ({', '.join(map(str, tiny.index[:5]))}) are flagged and kept out of verdicts and exports"))
+                out.append(Finding(INFO, f"column '{col}'", f"{len(tiny)} group(s) below min_group_size={spec.fairness.min_group_size} ({', '.join(short_label(v) for v in tiny.index[:5])}) are flagged and kept out of verdicts and exports"))
     return out
 
 
-def validate_inputs(spec: AuditSpec, current: pd.DataFrame, reference: pd.DataFrame | None) -> list[Finding]:
+def validate_inputs(spec: AuditSpec, current: pd.DataFrame, reference: pd.DataFrame | None,
+                    refused: dict[str, tuple[int, tuple[str, ...]]] | None = None) -> list[Finding]:
     """Every check of the loaded tables against the spec.
 
-    Inputs: the spec, the prediction log, the reference (or None). Output: findings, errors first.
+    Inputs: the spec, the prediction log, the reference (or None); ``refused``, the result of
+    :func:`refused_group_columns` when the caller has it (computed here otherwise).
+    Output: findings, errors first.
     """
-    findings: list[Finding] = []
+    if refused is None:
+        refused = refused_group_columns(spec, current)
+    findings: list[Finding] = grouping_findings(refused)
     findings += _check_mapped_columns(spec, current, f"the prediction log ({spec.current.describe()})")
     findings += _check_prediction(spec, current)
     findings += _check_score(spec, current)
     findings += _check_target(spec, current, reference)
     findings += _check_features(spec, current, reference)
     findings += _check_timestamp(spec, current)
-    findings += _check_other_roles(spec, current)
+    findings += _check_other_roles(spec, current, skip=set(refused))
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     return sorted(findings, key=lambda f: order[f.level])
 

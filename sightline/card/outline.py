@@ -2,6 +2,12 @@
 
 :func:`card_blocks` turns a :class:`ModelCardDocument` into a list of headings, paragraphs,
 bullet lists, tables, verdict boxes and images; each renderer only decides how a block looks.
+
+Everything the audit computed (table cells and headers, verdicts, chart titles, settings) is
+shortened here, once for every format (:mod:`sightline.charts.labels`: a value or a name to 60
+characters, a cell to 300, a paragraph to 2,000); report.json and the JSON card keep every value
+in full. The written sections (overview, use cases, limitations …) are the person's own text,
+bounded by the audit file's size, and are shown as written.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from sightline.card.build import ModelCardDocument
+from sightline.charts.labels import PROSE_LIMIT, short_label, short_words
 from sightline.card.format import EMPTY, display_table, metrics_tables, number, rows_of
 
 STATUS_WORDS = {"green": "Healthy", "amber": "Needs attention", "red": "Problem",
@@ -69,13 +76,25 @@ def _missing(key: str) -> Paragraph:
     return Paragraph(f"Not provided — fill it in on the dashboard's Model card page, or under card.{key} in the audit file.", muted=True)
 
 
+def _cells(rows) -> tuple[tuple[str, ...], ...]:
+    """Computed table rows with every cell shortened (a value to 60 characters, a cell to 300)."""
+    return tuple(tuple(short_words(c) for c in r) for r in rows)
+
+
 def _table(df, caption: str = "", key: str = "") -> Table:
     shown, hidden, hidden_cols = display_table(df)
     header, rows = rows_of(shown)
     left_out = [f"{hidden:,} more row(s)" if hidden else "", f"{hidden_cols:,} more column(s)" if hidden_cols else ""]
     left_out = " and ".join(p for p in left_out if p)
-    note = f"{left_out} not shown here; every value is in report.json." if left_out else ""
-    return Table(tuple(header), tuple(tuple(r) for r in rows), caption, note, key)
+    cells, names = _cells(rows), tuple(short_words(h) for h in header)
+    shortened = cells != tuple(tuple(r) for r in rows) or names != tuple(header)
+    note = f"{left_out} not shown here; every value is in report.json." if left_out else (
+        "Long values are shortened (…); report.json has them in full." if shortened else "")
+    return Table(names, cells, short_words(caption), note, key)
+
+
+def _verdict(verdict) -> VerdictBox:
+    return VerdictBox(verdict.status, short_words(verdict.headline, PROSE_LIMIT), short_words(verdict.detail, PROSE_LIMIT))
 
 
 def _title_case(name: str) -> str:
@@ -85,7 +104,8 @@ def _title_case(name: str) -> str:
 
 def summary_blocks(doc: ModelCardDocument) -> list:
     """Verdict per area and the gate tally: what a stakeholder reads first."""
-    rows = tuple((a.title, STATUS_WORDS.get(a.verdict.status, a.verdict.status), a.verdict.headline) for a in doc.areas)
+    rows = tuple((a.title, STATUS_WORDS.get(a.verdict.status, a.verdict.status), short_words(a.verdict.headline, PROSE_LIMIT))
+                 for a in doc.areas)
     blocks: list = [Table(("Area", "Status", "Finding"), rows, key="verdicts")]
     if doc.gates:
         tally = {}
@@ -102,7 +122,7 @@ def gate_blocks(doc: ModelCardDocument) -> list:
     rows = tuple((g.area, g.name + (f" [{g.slice}]" if g.slice else ""), g.comparison,
                   number(g.value) if g.value is not None else EMPTY, GATE_WORDS[g.status] + (f" — {g.note}" if g.note else ""))
                  for g in doc.gates)
-    return [Table(("Area", "Gate", "Rule", "Value", "Result"), rows, key="gates"),
+    return [Table(("Area", "Gate", "Rule", "Value", "Result"), _cells(rows), key="gates"),
             Paragraph("A gate whose metric is absent is not evaluated and does not count as passed; "
                       "with --fail-on it fails the CI step.", muted=True)]
 
@@ -126,11 +146,11 @@ def details_blocks(doc: ModelCardDocument) -> list:
         blocks.append(Bullets(tuple((f"[{c.style}] " if c.style else "") + c.citation for c in f.citations)))
     if doc.model_path:
         sha = doc.trail.model_sha256
-        blocks.append(Paragraph(doc.model_path + (f" (SHA-256 {sha})" if sha else ""), lead="Model artifact:"))
+        blocks.append(Paragraph(short_words(doc.model_path, PROSE_LIMIT) + (f" (SHA-256 {sha})" if sha else ""), lead="Model artifact:"))
     if doc.model_architecture:
-        blocks.append(Paragraph(doc.model_architecture, lead="Architecture:"))
-    blocks.append(Paragraph(doc.input_format, lead="Input:"))
-    blocks.append(Paragraph(doc.output_format, lead="Output:"))
+        blocks.append(Paragraph(short_words(doc.model_architecture, PROSE_LIMIT), lead="Architecture:"))
+    blocks.append(Paragraph(short_words(doc.input_format, PROSE_LIMIT), lead="Input:"))
+    blocks.append(Paragraph(short_words(doc.output_format, PROSE_LIMIT), lead="Output:"))
     return blocks
 
 
@@ -146,10 +166,12 @@ def use_blocks(doc: ModelCardDocument) -> list:
 def data_blocks(doc: ModelCardDocument) -> list:
     blocks: list = []
     for d in doc.datasets:
-        blocks.append(Paragraph(d.description, lead=f"{d.name}:"))
+        blocks.append(Paragraph(short_words(d.description, PROSE_LIMIT), lead=f"{short_words(d.name)}:"))
     if doc.trail.versions and len(doc.trail.versions) > 1:
-        blocks.append(Paragraph(", ".join(f"{v} ({n:,} rows)" for v, n in doc.trail.versions.items())
-                                + f". The card describes {doc.trail.primary_version}.", lead="Model versions in the log:"))
+        versions = list(doc.trail.versions.items())
+        more = f" and {len(versions) - 20:,} more" if len(versions) > 20 else ""
+        blocks.append(Paragraph(", ".join(f"{short_label(v)} ({n:,} rows)" for v, n in versions[:20]) + more
+                                + f". The card describes {short_label(doc.trail.primary_version)}.", lead="Model versions in the log:"))
     if doc.whole_log:
         from sightline.scale_tables import whole_log_rates
 
@@ -166,23 +188,26 @@ def area_blocks(doc: ModelCardDocument, images: bool = True) -> list:
     blocks: list = []
     for a in doc.areas:
         blocks.append(Heading(2, a.title, anchor(a.title)))
-        blocks.append(VerdictBox(a.verdict.status, a.verdict.headline, a.verdict.detail))
+        blocks.append(_verdict(a.verdict))
         if not a.computed:
             continue
         for title, table in metrics_tables(a.metrics):
             blocks.append(_table(table, f"Metrics — {title.lower()} (value [95% interval])", key="metrics"))
         if a.graphics:
             for g in a.graphics:
-                blocks.append(Image(g.title, g.png, g.name, g.scale) if images else
-                              Paragraph(f"Chart: {g.title} (in the HTML and PDF cards, and on the {a.title} page).", muted=True))
+                title = short_words(g.title)
+                blocks.append(Image(title, g.png, short_words(g.name), g.scale) if images else
+                              Paragraph(f"Chart: {title} (in the HTML and PDF cards, and on the {a.title} page).", muted=True))
         for name, table in a.tables.items():
             if len(table):
                 blocks.append(_table(table, _title_case(name)))
         if a.provenance:
             blocks.append(Paragraph("", lead="How these numbers were obtained:"))
-            blocks.append(Table(("Setting", "Value"), tuple((k, v) for k, v in a.provenance), key="provenance"))
+            blocks.append(Table(("Setting", "Value"), tuple((short_words(k), short_words(v, PROSE_LIMIT)) for k, v in a.provenance),
+                                key="provenance"))
     if doc.chart_failures:
-        blocks.append(Paragraph("Some charts could not be rendered: " + ", ".join(doc.chart_failures) + ".", muted=True))
+        blocks.append(Paragraph("Some charts could not be rendered: " + short_words(", ".join(doc.chart_failures), PROSE_LIMIT)
+                                + ".", muted=True))
     return blocks
 
 
@@ -205,13 +230,13 @@ def trail_blocks(doc: ModelCardDocument) -> list:
                               f"audit fingerprint {t.fingerprint} (a hash of the audit file and every input's SHA-256).",
                               lead="Generated:")]
     rows = tuple((i["role"], i["name"], number(i.get("rows")), number(i.get("columns")), i["sha256"]) for i in t.inputs)
-    blocks.append(Table(("Role", "File", "Rows", "Columns", "SHA-256"), rows, caption="Inputs", key="inputs"))
+    blocks.append(Table(("Role", "File", "Rows", "Columns", "SHA-256"), _cells(rows), caption="Inputs", key="inputs"))
     if t.start:
         blocks.append(Paragraph(f"{t.start} to {t.end} ({t.days:g} days).", lead="Time span of the log:"))
     blocks.append(Paragraph(f"{t.current_rows:,} logged; {t.primary_rows:,} of the audited version"
-                            + (f" {t.primary_version}" if t.primary_version else "")
+                            + (f" {short_label(t.primary_version)}" if t.primary_version else "")
                             + f"; {t.labelled_rows:,} with labels ({t.label_coverage:.1%}).", lead="Rows:"))
-    blocks.append(Table(("Setting", "Value"), t.settings, caption="Settings and thresholds (audit file)", key="settings"))
+    blocks.append(Table(("Setting", "Value"), _cells(t.settings), caption="Settings and thresholds (audit file)", key="settings"))
     blocks.append(Table(("Package", "Version"), tuple(t.library_versions.items()), caption="Library versions", key="versions"))
     blocks.append(Paragraph("Each area's sample sizes and methods are listed under that area above. Regenerating the card "
                             "from the same inputs and settings gives the same numbers.", muted=True))
@@ -233,6 +258,6 @@ def card_blocks(doc: ModelCardDocument, images: bool = True) -> list:
     section("Evaluation data", data_blocks(doc))
     section("Quantitative analysis", area_blocks(doc, images=images))
     section("Considerations", consideration_blocks(doc))
-    section("Privacy", [Paragraph(doc.privacy.sentence())])
+    section("Privacy", [Paragraph(short_words(doc.privacy.sentence(), PROSE_LIMIT))])
     section("Reproducibility and audit trail", trail_blocks(doc))
     return blocks

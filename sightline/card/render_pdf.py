@@ -18,6 +18,7 @@ from pathlib import Path
 from sightline.card.build import ModelCardDocument
 from sightline.card.outline import (GATE_WORDS, STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox,
                                     card_blocks, summary_blocks)
+from sightline.charts.labels import short_words
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +234,18 @@ class _Writer:
                 continue
             if line:
                 lines.append(line)
-            while self.width(word, size, style) > avail and len(word) > 1:
-                cut = max(1, int(len(word) * avail / self.width(word, size, style)))
+            # Measure at most a line's worth of characters at a time: measuring the whole rest of
+            # a very long word for every line it fills would be quadratic in its length.
+            probe = max(2, int(avail / max(self.width("i", size, style), 1e-3)) + 2)
+            while len(word) > 1:
+                piece = word[:probe]
+                w = self.width(piece, size, style)
+                if w <= avail:
+                    if len(piece) == len(word):
+                        break
+                    cut = len(piece)
+                else:
+                    cut = max(1, int(len(piece) * avail / w))
                 lines.append(word[:cut])
                 word = word[cut:]
             line = word
@@ -378,7 +389,7 @@ class _Writer:
         self.font(9, "", MUTED)
         for line in (f"Generated {t.generated_at} UTC by Sightline {t.library_versions.get('sightline', '?')}",
                      f"Audit fingerprint {t.fingerprint} · Model Card Toolkit schema 0.0.2",
-                     "Inputs: " + ", ".join(f"{i['name']} ({i['role']})" for i in t.inputs)):
+                     "Inputs: " + ", ".join(f"{short_words(i['name'])} ({i['role']})" for i in t.inputs)):
             pdf.multi_cell(0, 4.8, pdf.safe(line), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(8)
         self.heading(Heading(1, "Summary", "summary"))

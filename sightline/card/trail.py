@@ -119,6 +119,9 @@ def audit_trail(report) -> AuditTrail:
         labelled_rows=summary.labelled_rows, label_coverage=summary.label_coverage,
         primary_version=summary.primary_version, versions=dict(summary.versions),
         library_versions=library_versions(),
-        settings=tuple(audit_settings(audit.spec)),
+        settings=tuple(audit_settings(getattr(audit, "written_spec", audit.spec))) + tuple(
+            (f"grouping refused: {col}", f"{n:,} distinct values (an identifier, not a group): left out of fairness, "
+                                         "calibration and slices")
+            for col, n in (getattr(audit, "refused_groups", None) or {}).items()),
         provenance=tuple((area, tuple(flatten(s.provenance))) for area, s in report.sections.items()),
     )

@@ -1,12 +1,18 @@
 """Pure Altair chart builders: a result in, an ``alt.Chart`` out.
 
 Pages render them with ``st.altair_chart``; the model card renders the very same chart to PNG
-(:func:`chart_png`). One module per area; shared styling lives here.
+(:func:`chart_png`). One module per area; shared styling lives here. Long values and names are
+shortened in every rendered spec (:mod:`sightline.charts.labels`).
 """
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
+from sightline.charts.labels import shorten_spec
+
+if TYPE_CHECKING:  # altair is imported by the builders; this package's helpers only annotate with it
+    import altair as alt
 
 # Status colours used across charts so "red" means the same thing everywhere.
 STATUS_COLORS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828", "grey": "#9e9e9e"}
@@ -22,8 +28,13 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict:
     CPU a chart (10–15 % of a card's chart time) for the same dict. The builders' specs are
     validated in the tests instead (``tests/test_card.py`` validates every chart of the sample
     card), so an invalid builder still fails CI.
+
+    Every string longer than :data:`~sightline.charts.labels.LABEL_LIMIT` characters (a 1 MB
+    category value, a 10,000-character column name) is shortened, the same way wherever it
+    appears (:func:`~sightline.charts.labels.shorten_spec`): vl-convert measures every label,
+    and a long one took minutes. A chart without long text gets the very same dict.
     """
-    return chart.to_dict(validate=False)
+    return shorten_spec(chart.to_dict(validate=False))
 
 
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:

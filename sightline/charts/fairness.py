@@ -21,6 +21,9 @@ LABELS = {
 }
 GROUP_KIND_COLORS = {"reference group": SECONDARY, "group": PRIMARY, "small group (not compared)": STATUS_COLORS["grey"]}
 SMALL_MERGED = "small groups (merged)"
+OTHER_MERGED = "other groups (merged)"
+MAX_CHART_GROUPS = 40   # groups drawn on the rates chart (the largest, and the reference group)
+MAX_COLOR_GROUPS = 12   # groups with a colour of their own on the rows-per-week bars
 
 
 def group_rates_long(groups: pd.DataFrame, metrics, reference: str | None, include_small: bool) -> pd.DataFrame:
@@ -45,8 +48,15 @@ def group_rates_chart(groups: pd.DataFrame, *, metrics=("selection_rate", "true_
     Input: a group table (:func:`sightline.fairness.group_metrics`), the metrics to show, the
     reference group (drawn orange), whether to include small groups (grey; the card leaves them out).
     """
-    long = group_rates_long(groups, metrics, reference, include_small)
-    order = [str(g) for g in (groups if include_small else groups[~groups["small"]]).sort_values("n", ascending=False).index]
+    shown = groups if include_small else groups[~groups["small"]]
+    if len(shown) > MAX_CHART_GROUPS:  # one row per group: keep the chart readable and its picture small
+        largest = shown.sort_values("n", ascending=False, kind="stable").index[:MAX_CHART_GROUPS]
+        keep = shown.index.isin(largest) | (shown.index == reference)
+        title = title or (f"Rates by group with 95% intervals (the {MAX_CHART_GROUPS} largest of {len(shown):,} groups; "
+                          "every group is in the table)")
+        shown = shown[keep]
+    long = group_rates_long(shown, metrics, reference, True)
+    order = [str(g) for g in shown.sort_values("n", ascending=False).index]
     n_groups = max(len(order), 1)
     panel = max(180, int(WIDTH / max(len(metrics), 1)) - 20)
     y = alt.Y("group:N", sort=order, title=None, axis=alt.Axis(labelLimit=240))
@@ -101,6 +111,10 @@ def gaps_over_time_chart(gaps: pd.DataFrame, over_time: pd.DataFrame, *, toleran
     sizes = over_time[["window", "group", "rows"]].copy()
     if not include_small:
         sizes.loc[sizes["rows"] < min_group_size, "group"] = SMALL_MERGED
+        sizes = sizes.groupby(["window", "group"], as_index=False)["rows"].sum()
+    totals = sizes.groupby("group")["rows"].sum().sort_values(ascending=False, kind="stable")
+    if len(totals) > MAX_COLOR_GROUPS:  # a legend of hundreds of groups is unreadable
+        sizes = sizes.assign(group=sizes["group"].where(sizes["group"].isin(totals.index[:MAX_COLOR_GROUPS - 1]), OTHER_MERGED))
         sizes = sizes.groupby(["window", "group"], as_index=False)["rows"].sum()
     bar = max(3, int(WIDTH / max(sizes["window"].nunique(), 1) * 0.6))  # a time axis gives bars no width of their own
     bottom = alt.Chart(sizes, width=WIDTH, height=140, title="Rows per group and week").mark_bar(size=bar).encode(
