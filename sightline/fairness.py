@@ -87,7 +87,12 @@ def fairness_over_time(windows: pd.Series, codes: np.ndarray, labels: list[str],
         metrics = {"demographic_parity_difference": ("selection_rate", "pp", "rows", "rows"),
                    "equal_opportunity_difference": ("true_positive_rate", "tp", "pos", "labelled")}
     elif task == "multiclass":
-        correct = (np.asarray(y_true, object) == np.asarray(y_pred, object)).astype(float)
+        # Unlabelled rows hold pd.NA, whose truth value is undefined: compare labelled rows only
+        # (the others are left out of the counts by ``lab`` anyway).
+        truth, pred = np.asarray(y_true, object), np.asarray(y_pred, object)
+        known = lab & pd.notna(truth) & pd.notna(pred)
+        correct = np.zeros(len(codes))
+        correct[known] = [a == b for a, b in zip(truth[known], pred[known])]
         table["correct"] = cnt(correct, ok & lab)
         with np.errstate(invalid="ignore", divide="ignore"):
             table["accuracy"] = table["correct"] / table["labelled"]
