@@ -333,3 +333,20 @@ def _categorical_value_counts_as_str(values: pd.Series) -> pd.Series:
     ordered = sorted(totals.items(), key=lambda kv: kv[1][0])
     counted = pd.Series([n for _, (_, n) in ordered], index=pd.Index([k for k, _ in ordered], dtype=object), name="count")
     return counted.sort_values(ascending=False)
+
+
+def comparable_labels(values) -> np.ndarray:
+    """Class labels as a NumPy array that ``==`` and ``!=`` can compare element by element: a
+    missing label (``pd.NA``, NaN, NaT) becomes None, which equals no label. ``pd.NA`` itself
+    cannot be compared (its truth value raises), and multiclass labels arrive as strings with
+    ``pd.NA`` for a missing prediction (:meth:`Audit.y_pred`). A missing
+    prediction thus counts as wrong, as in the Performance area. Numeric arrays come back as they are."""
+    values = np.asarray(values)
+    if values.dtype != object:
+        return values
+    missing = pd.isna(values)
+    if not missing.any():
+        return values
+    out = values.copy()
+    out[missing] = None
+    return out

@@ -59,11 +59,28 @@ def _validate(args) -> int:
     return EXIT_OK
 
 
+def _gate_areas(text: str) -> list[str]:
+    """The areas named by ``--fail-on`` (comma-separated). A name that is no gate's area raises
+    :class:`SpecError`: a misspelt area would otherwise switch its gates off without a word."""
+    from sightline.errors import SpecError
+    from sightline.gates import GATES
+
+    known = list(dict.fromkeys(g.area for g in GATES.values()))
+    wanted = [a.strip() for a in text.split(",") if a.strip()]
+    unknown = [a for a in wanted if a not in known]
+    if unknown:
+        names = ", ".join(repr(a) for a in unknown)
+        raise SpecError(f"--fail-on: {names} {'is not an area' if len(unknown) == 1 else 'are not areas'} with gates — "
+                        f"use any of {','.join(known)}")
+    return wanted
+
+
 def _report(args) -> int:
     from sightline.audit import load_audit
     from sightline.report import build_report, default_workers, report_json
     from sightline.spec import load_spec
 
+    wanted = _gate_areas(args.fail_on)  # before any work: a typo must not cost a whole run
     spec = load_spec(args.audit)
     audit = load_audit(spec)
     out = Path(args.out)
@@ -81,10 +98,9 @@ def _report(args) -> int:
         graphics = charts.graphics(report)
     written = ["report.json"] + write_card_files(report, out, doc=assemble_card(report, graphics=graphics))
     failed = []
-    if args.fail_on:
+    if wanted:
         from sightline.gates import evaluate_gates
 
-        wanted = [a.strip() for a in args.fail_on.split(",") if a.strip()]
         failed = [g for g in evaluate_gates(report) if g.area in wanted and not g.passed]
     if not args.quiet:
         for area, section in report.sections.items():

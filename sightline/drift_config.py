@@ -142,7 +142,7 @@ def _require_reference(audit: Audit) -> pd.DataFrame:
     if ref is None:
         raise MissingInputError(NO_REFERENCE)
     if len(ref) < MIN_REFERENCE_ROWS:
-        raise MissingInputError(f"the reference has {len(ref)} rows; drift needs at least {MIN_REFERENCE_ROWS} "
+        raise MissingInputError(f"the reference has {len(ref):,} row{'' if len(ref) == 1 else 's'}; drift needs at least {MIN_REFERENCE_ROWS} "
                                 f"to compare against — use a larger reference data set")
     return ref
 

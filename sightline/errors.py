@@ -7,7 +7,18 @@ pages show it with ``st.error``. Anything else escaping the engine is a bug.
 
 
 class SightlineInputError(Exception):
-    """Base class: the user's input is wrong; ``str(err)`` is the one-line explanation."""
+    """Base class: the user's input is wrong; ``str(err)`` is the one-line explanation.
+
+    The message quotes names and values from the input, which may hold line breaks or other
+    control characters: they are shown escaped (``\\n``), so the message stays one line in the
+    CLI's stderr and in a page's error box, and no input can forge a second line.
+    """
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if text.isprintable():
+            return text
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class SpecError(SightlineInputError):

@@ -266,9 +266,37 @@ def output_space_text(result: ExplainResult, positive_label=None) -> str:
     return "the output space the SHAP values were logged in (unknown: add shap_base_value to check)"
 
 
+# Total mean |SHAP| below this share of the output's own size is floating-point noise (a constant
+# surrogate's trees leave ~1e-32), not importance.
+NO_IMPORTANCE_SHARE = 1e-9
+
+
+def no_importance(result: ExplainResult, importance: pd.DataFrame) -> bool:
+    """Whether no input moves the explained output: total mean |SHAP| is 0, or under
+    :data:`NO_IMPORTANCE_SHARE` of the mean absolute output (or base value) it would explain."""
+    total = float(importance["mean_abs_shap"].sum())
+    if not total > 0:
+        return True
+    sizes = [np.nanmean(np.abs(a)) for a in (result.current.output, result.current.base_values)
+             if np.asarray(a).size and np.isfinite(a).any()]
+    scale = max(sizes, default=0.0)
+    return bool(scale > 0 and total < NO_IMPORTANCE_SHARE * scale)
+
+
 def explain_verdict(result: ExplainResult, importance: pd.DataFrame) -> Verdict:
     """Green when no single input dominates; amber for a dominant feature (possible leakage), a
-    low-fidelity surrogate, failed additivity, or inputs that barely matter."""
+    low-fidelity surrogate, failed additivity, inputs that barely matter, or no importance at
+    all (every SHAP value 0)."""
+    detail = [result.label + f", explaining {result.explained}", f"output: {SPACE_TEXT[result.output_space]}"]
+    if result.fidelity is not None:
+        detail.append(result.fidelity.sentence())
+    if result.additivity is not None:
+        detail.append(result.additivity.sentence())
+    if no_importance(result, importance):  # shares would be 0/0 (or rounding noise): no ranking to speak of
+        who = "the surrogate's" if result.source == "surrogate" else "the model's"
+        return Verdict(AMBER, f"No input changes {who} output on the explained rows (every SHAP value is 0): the outputs "
+                              "do not vary with the features here, so there is no importance ranking.",
+                       "; ".join(detail) + ".")
     top = importance.head(3)
     who = "A surrogate of the model suggests its" if result.source == "surrogate" else "The model's"
     drivers = ", ".join(top["feature"].iloc[:-1]) + f" and {top['feature'].iloc[-1]}" if len(top) > 1 else top["feature"].iloc[0]
@@ -289,11 +317,6 @@ def explain_verdict(result: ExplainResult, importance: pd.DataFrame) -> Verdict:
         names = ", ".join(negligible[:4]) + (f" and {len(negligible) - 4} more" if len(negligible) > 4 else "")
         reasons.append(f"{len(negligible)} input(s) ({names}) barely affect predictions (each under "
                        f"{NEGLIGIBLE_SHARE:.1%} of total importance) — candidates for removal.")
-    detail = [result.label + f", explaining {result.explained}", f"output: {SPACE_TEXT[result.output_space]}"]
-    if result.fidelity is not None:
-        detail.append(result.fidelity.sentence())
-    if result.additivity is not None:
-        detail.append(result.additivity.sentence())
     if not reasons:
         return Verdict(GREEN, green, "; ".join(detail) + ".")
     return Verdict(AMBER, reasons[0], " ".join(reasons[1:] + [green]) + " — " + "; ".join(detail) + ".")
@@ -318,6 +341,7 @@ def section_from_result(audit: Audit, result: ExplainResult) -> Section:
                              "groups": _records(table, ["group", "n", "feature", "mean_abs_shap", "share", "small"])}
     shift = importance_shift(result.reference.values, result.current.values) if result.reference is not None else None
     lead = importance.iloc[0]
+    flat = no_importance(result, importance)  # shares are then noise: no dominant or negligible input
     report = {
         "source": result.source,
         "explainer": result.method,
@@ -326,8 +350,10 @@ def section_from_result(audit: Audit, result: ExplainResult) -> Section:
         "sample_size": result.current.n,
         "population_rows": result.current.population,
         "global_importance": _records(importance, ["feature", "mean_abs_shap"]),
-        "dominant_feature": {"feature": lead["feature"], "share": float(lead["share"])} if lead["share"] > DOMINANT_SHARE else None,
-        "negligible_features": importance[importance["share"] < NEGLIGIBLE_SHARE]["feature"].tolist(),
+        "dominant_feature": ({"feature": lead["feature"], "share": float(lead["share"])}
+                             if lead["share"] > DOMINANT_SHARE and not flat else None),
+        "negligible_features": [] if flat else importance[importance["share"] < NEGLIGIBLE_SHARE]["feature"].tolist(),
+        "no_importance": flat,
         "additivity": result.additivity.to_dict() if result.additivity else None,
         "surrogate_fidelity": result.fidelity.to_dict() if result.fidelity else None,
         "model_reproduces_logged_scores": result.score_match,

@@ -345,6 +345,26 @@ def _surrogate_backend(audit: Audit, frame: pd.DataFrame, settings: ExplainSetti
     task, features = audit.spec.task, list(audit.features)
     if not features:
         raise MissingInputError("Explainability needs feature columns — list them under columns.features in the audit")
+    empty = [f for f in features if not frame[f].notna().any()]
+    if len(empty) == len(features):
+        raise MissingInputError(f"Explainability has nothing to explain: the feature column(s) {_quoted(empty)} hold no value "
+                                "in the logged rows of the primary model version — fill them in, or list other columns "
+                                "under columns.features")
+    backend = _fit_surrogate_backend(audit, frame, settings, task, features)
+    if empty:
+        one = len(empty) == 1
+        backend.notes.append(f"{_quoted(empty)} {'holds' if one else 'hold'} no value in the logged rows: the surrogate "
+                             f"cannot use {'it' if one else 'them'}, so {'its' if one else 'their'} importance is 0.")
+    return backend
+
+
+def _quoted(names: list[str], at_most: int = 5) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:at_most])
+    return shown + (f" and {len(names) - at_most} more" if len(names) > at_most else "")
+
+
+def _fit_surrogate_backend(audit: Audit, frame: pd.DataFrame, settings: ExplainSettings, task: str,
+                           features: list[str]) -> _SurrogateBackend:
     if task == "binary" and audit.has_score:
         score = audit.y_score(frame)
         try:

@@ -285,15 +285,18 @@ def group_importance_table(explanation: Explanation, column: str, *, min_group_s
 def largest_group_difference(table: pd.DataFrame) -> dict | None:
     """The feature whose share of importance differs most between the (large enough) groups of
     a :func:`group_importance_table`: feature, the groups with the highest and lowest share,
-    both shares and the gap in share points; None with fewer than two large groups."""
+    both shares and the gap in share points; None with fewer than two large groups, or when
+    no group's importance has a share (every SHAP value 0)."""
     big = table[~table["small"]]
     if big["group"].nunique() < 2:
         return None
     wide = big.pivot(index="feature", columns="group", values="share")
-    gap = wide.max(axis=1) - wide.min(axis=1)
-    feature = str(gap.idxmax())
+    gap = (wide.max(axis=1) - wide.min(axis=1)).dropna()
+    if gap.empty:  # no group has any importance (every SHAP value 0): shares are undefined
+        return None
+    feature = gap.idxmax()
     hi, lo = wide.loc[feature].idxmax(), wide.loc[feature].idxmin()
-    return {"feature": feature, "high_group": str(hi), "high_share": float(wide.loc[feature, hi]),
+    return {"feature": str(feature), "high_group": str(hi), "high_share": float(wide.loc[feature, hi]),
             "low_group": str(lo), "low_share": float(wide.loc[feature, lo]), "gap": float(gap.max())}
 
 

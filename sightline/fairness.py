@@ -34,7 +34,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from sightline.audit import Audit
+from sightline.audit import Audit, comparable_labels
 from sightline.charts.labels import short_label
 from sightline.errors import MissingInputError
 from sightline.fairness_metrics import (  # noqa: F401 — re-exported: the public API lives here
@@ -87,12 +87,7 @@ def fairness_over_time(windows: pd.Series, codes: np.ndarray, labels: list[str],
         metrics = {"demographic_parity_difference": ("selection_rate", "pp", "rows", "rows"),
                    "equal_opportunity_difference": ("true_positive_rate", "tp", "pos", "labelled")}
     elif task == "multiclass":
-        # Unlabelled rows hold pd.NA, whose truth value is undefined: compare labelled rows only
-        # (the others are left out of the counts by ``lab`` anyway).
-        truth, pred = np.asarray(y_true, object), np.asarray(y_pred, object)
-        known = lab & pd.notna(truth) & pd.notna(pred)
-        correct = np.zeros(len(codes))
-        correct[known] = [a == b for a, b in zip(truth[known], pred[known])]
+        correct = (comparable_labels(y_true) == comparable_labels(y_pred)).astype(float)
         table["correct"] = cnt(correct, ok & lab)
         with np.errstate(invalid="ignore", divide="ignore"):
             table["accuracy"] = table["correct"] / table["labelled"]

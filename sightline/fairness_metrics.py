@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from sightline.audit import comparable_labels
 from sightline.stats import wilson_interval
 
 Z95 = float(norm.ppf(0.975))
@@ -352,7 +353,7 @@ def regression_group_metrics(y_true, y_pred, *, sensitive_features, min_group_si
 def multiclass_group_metrics(y_true, y_pred, *, sensitive_features, min_group_size: int = 30) -> pd.DataFrame:
     """Multiclass per group: n, accuracy with a 95% Wilson interval, ``small``, ``note``."""
     codes, labels, name = group_codes(sensitive_features)
-    correct = (np.asarray(y_true, dtype=object) == np.asarray(y_pred, dtype=object)).astype(float)
+    correct = (comparable_labels(y_true) == comparable_labels(y_pred)).astype(float)
     counts = pd.DataFrame({"n": np.bincount(codes, minlength=len(labels)),
                            "correct": np.bincount(codes, correct, len(labels)).astype(np.int64)})
     out = pd.concat([counts, rates_from_counts(counts, ("accuracy",))], axis=1)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sightline.audit import comparable_labels
 from sightline.slices import DEFAULT_N_BINS, EncodedColumn, encode_column, slice_name
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,9 @@ def version_frame(audit, data, columns: Sequence[str]):
     regression = spec.task == "regression"
 
     def value(y_true, y_pred):
-        return np.abs(y_true - y_pred) if regression else (y_true == y_pred).astype(float)
+        if regression:
+            return np.abs(y_true - y_pred)
+        return (comparable_labels(y_true) == comparable_labels(y_pred)).astype(float)
 
     if idc and idc in data.source.columns and idc in rows_b.columns:
         other = rows_b.drop_duplicates(subset=idc).set_index(idc)

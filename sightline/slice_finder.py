@@ -83,6 +83,10 @@ class SliceSearch:
     settings: dict = field(default_factory=dict)
     n_covered: int = 0
     truncated: bool = False
+    # Each listed slice as ((column, level code), ...), aligned with ``slices``' rows: the exact
+    # key of the slice, which the ``slice`` text cannot give back when a name or value holds
+    # "=" or " & " (or two values print alike).
+    keys: tuple[tuple[tuple[str, int], ...], ...] = ()
 
     @property
     def sampled(self) -> bool:
@@ -412,9 +416,10 @@ def find_worst_slices(
     found = found[listed]
     names = [e.name for e in encoded]
     kinds = {e.name: e.kind for e in encoded}
-    rows = []
+    rows, keys = [], []
     for r in found.itertuples(index=False):
         pairs = [(names[c], encoded[c].labels[v]) for c, v in zip(r.cols, r.vals)]
+        keys.append(tuple((names[c], int(v)) for c, v in zip(r.cols, r.vals)))
         rest = (total_err - r.err) / (total_n - r.n) if total_n > r.n else float("nan")
         desc = slice_description(pairs, kinds)
         what = "error rate" if binary_errors else "mean absolute error"
@@ -428,4 +433,5 @@ def find_worst_slices(
     log.info("slice search: %d examined, %d significant, %d redundant, %d covered, %d listed", n_examined,
              n_significant, int(redundant.sum()), n_covered, len(rows))
     return SliceSearch(pd.DataFrame(rows, columns=empty.columns), overall, n_rows, n_examined, n_significant,
-                       int(redundant.sum()), search_rows, settings, n_covered=n_covered, truncated=truncated)
+                       int(redundant.sum()), search_rows, settings, n_covered=n_covered, truncated=truncated,
+                       keys=tuple(keys))

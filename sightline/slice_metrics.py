@@ -31,6 +31,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from sightline.audit import comparable_labels
 from sightline.stats import wilson_interval
 
 F1_BOOTSTRAP = 200       # multinomial resamples for the F1 interval
@@ -78,6 +79,11 @@ class Outcomes:
     y_true: np.ndarray
     y_pred: np.ndarray
     y_score: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.task == "multiclass":  # a missing label must compare as "no match", not raise
+            object.__setattr__(self, "y_true", comparable_labels(self.y_true))
+            object.__setattr__(self, "y_pred", comparable_labels(self.y_pred))
 
     def __len__(self) -> int:
         return len(self.y_true)

@@ -32,6 +32,17 @@ def slice_description(pairs: Sequence[tuple[str, str]], kinds: Mapping[str, str]
 
 
 # -- the slice table --------------------------------------------------------------------------
+def value_column(name: str, taken) -> str:
+    """The slice table's column holding the sliced column ``name``'s value: ``name`` itself,
+    unless the table already has a column of that name (a feature called ``n``, ``accuracy``,
+    ``slice``…), then ``"name (value)"`` (with more parentheses until it is free)."""
+    out = name
+    while out in taken:
+        out = f"{out} (value)"
+    return out
+
+
+
 def combined_codes(encoded: Sequence[EncodedColumn]) -> tuple[np.ndarray, tuple[int, ...]]:
     """One int64 key per row for the intersection of columns (mixed radix of their codes)."""
     shape = tuple(e.n_levels for e in encoded)
@@ -58,8 +69,11 @@ def slice_table_encoded(outcomes: Outcomes, encoded: Sequence[EncodedColumn], *,
     head = pd.DataFrame({"slice": [slice_name(p) for p in pairs],
                          "description": [slice_description(p, kinds) for p in pairs],
                          "columns": " & ".join(names), "order": len(names)})
+    taken = set(head.columns) | set(table.columns) | {"too_small", "_sort"}
     for name, vals in value_cols.items():
-        head[name] = vals
+        column = value_column(name, taken)
+        head[column] = vals
+        taken.add(column)
     table = pd.concat([head, table], axis=1)
     table.insert(4, "too_small", table["n"] < min_size)
     # Column codes in level order keep bins in numeric order (sorting is the caller's choice).
@@ -77,7 +91,8 @@ def slice_table(frame: pd.DataFrame, columns: Sequence[str], *, y_true, y_pred, 
     slice size (smaller slices are kept but marked ``too_small``), the number of quantile
     bins for numeric columns; ``encoded`` to reuse columns already encoded.
     Output: one row per non-empty slice: ``slice`` ("a=x & b=y"), ``description``,
-    ``columns``, ``order``, ``too_small``, one column per sliced column with its value,
+    ``columns``, ``order``, ``too_small``, one column per sliced column with its value (named
+    as the column, or ``"<column> (value)"`` when the table has a column of that name already),
     ``n``, ``share`` (of all rows), confusion counts (binary), then per metric the value,
     ``_lower``/``_upper`` (95% CI), ``_gap`` and ``_impact`` (see :mod:`sightline.slice_metrics`).
     """

@@ -93,10 +93,13 @@ class SliceData:
 
     def mask(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Rows in the slice given as (column, value label) pairs."""
+        return self.mask_of_codes([(col, self.encoded[col].labels.index(label)) for col, label in pairs])
+
+    def mask_of_codes(self, key: Sequence[tuple[str, int]]) -> np.ndarray:
+        """Rows in the slice given as (column, level code) pairs (:attr:`SliceSearch.keys`)."""
         m = np.ones(self.n, dtype=bool)
-        for col, label in pairs:
-            enc = self.encoded[col]
-            m &= enc.codes == enc.labels.index(label)
+        for col, code in key:
+            m &= self.encoded[col].codes == code
         return m
 
 
@@ -179,9 +182,12 @@ def min_slice_size(audit) -> int:
     return slice_setting(audit, "min_size")
 
 
-def default_columns(data: SliceData, audit, discovered: pd.DataFrame | None = None, n_features: int = 3) -> tuple[list[str], list[str]]:
+def default_columns(data: SliceData, audit, discovered: pd.DataFrame | None = None, n_features: int = 3,
+                    keys: Sequence[Sequence[tuple[str, int]]] | None = None) -> tuple[list[str], list[str]]:
     """The columns to tabulate: ``slices.columns`` when set, else the sensitive columns plus
-    up to ``n_features`` features (those in the worst discovered slices first).
+    up to ``n_features`` features (those in the worst discovered slices first). ``keys``: the
+    discovered slices' :attr:`SliceSearch.keys` (their columns exactly; else the ``columns``
+    text of ``discovered`` is split at " & ").
 
     Output: (columns, ignored) — ``ignored`` names configured columns that cannot be sliced.
     """
@@ -198,9 +204,15 @@ def default_columns(data: SliceData, audit, discovered: pd.DataFrame | None = No
         ignored = []
     sensitive = [c for c in audit.spec.columns.sensitive if c in data.columns]
     picked: list[str] = []
-    if discovered is not None and len(discovered):
-        for cols in discovered["columns"]:
-            for c in str(cols).split(" & "):
+    if keys:
+        found_columns = [[c for c, _ in key] for key in keys]
+    elif discovered is not None and len(discovered):
+        found_columns = [str(cols).split(" & ") for cols in discovered["columns"]]
+    else:
+        found_columns = []
+    if found_columns:
+        for cols in found_columns:
+            for c in cols:
                 if c in data.columns and c not in sensitive and c not in picked and len(picked) < n_features:
                     picked.append(c)
     for c in data.columns:
@@ -228,15 +240,21 @@ def discover(data: SliceData, *, min_size: int, max_order: int = DEFAULT_MAX_ORD
                              max_order=max_order, min_size=min_size, **options)
 
 
-def discovered_table(data: SliceData, slices: pd.DataFrame) -> pd.DataFrame:
+def discovered_table(data: SliceData, slices: pd.DataFrame,
+                     keys: Sequence[Sequence[tuple[str, int]]] | None = None) -> pd.DataFrame:
     """Every metric (with CI, gap, impact) for discovered slices, re-counted on all rows.
 
-    Input: the ``slices`` table of a slice search (``slice`` strings "a=x & b=y").
+    Input: the ``slices`` table of a slice search and its :attr:`SliceSearch.keys` (without
+    them the ``slice`` strings "a=x & b=y" are parsed, which fails on a name or value holding
+    "=" or " & ").
     """
     if slices is None or not len(slices):
         return pd.DataFrame()
-    pairs = [[tuple(part.split("=", 1)) for part in str(s).split(" & ")] for s in slices["slice"]]
-    stats = mask_stats(data.outcomes, [data.mask(p) for p in pairs])
+    if keys is not None and len(keys) == len(slices):
+        masks = [data.mask_of_codes(k) for k in keys]
+    else:
+        masks = [data.mask([tuple(part.split("=", 1)) for part in str(s).split(" & ")]) for s in slices["slice"]]
+    stats = mask_stats(data.outcomes, masks)
     table = metrics_frame(data.task, stats, total_stats(data.outcomes))
     head = slices[["slice", "description", "columns", "order"]].reset_index(drop=True)
     return pd.concat([head, table], axis=1)
@@ -295,13 +313,13 @@ def slices_section(audit):
     max_order = slice_setting(audit, "max_order")
     metric = primary_metric(data.task)
     search = discover(data, min_size=min_size, max_order=max_order)
-    columns, ignored = default_columns(data, audit, search.slices)
+    columns, ignored = default_columns(data, audit, search.slices, keys=search.keys)
     # The version check first: its temporary arrays are freed before the ROC AUC row data (kept
     # for every table after it) is built, so a long log never holds both.
     simpson = compare_versions(audit, data, min_size=min_size)
     overall = overall_metrics(data.outcomes)
     tables = {c: data.table([c], min_size=min_size) for c in columns}
-    found = discovered_table(data, search.slices)
+    found = discovered_table(data, search.slices, keys=search.keys)
 
     shown = {c: t[~t["too_small"]].reset_index(drop=True) for c, t in tables.items()}
     suppressed = int(sum(t["too_small"].sum() for t in tables.values()))
@@ -329,9 +347,11 @@ def slices_section(audit):
     if len(search.slices):
         charts.insert(0, Chart("slices_worst", "Worst slices found",
                                worst_slices_chart(search.slices, search.overall_error, regression=data.task == "regression")))
-    if simpson.status != "unavailable":
-        col = simpson.paradox_columns[0] if simpson.paradox_columns else next(
-            (c for c in spec.columns.sensitive if c in data.columns), data.columns[0])
+    # The versions chart draws one column's slices: none when no column has two slices (the
+    # comparison is then overall only, and its sentence says so in the verdict's detail).
+    col = (simpson.paradox_columns[0] if simpson.paradox_columns else next(
+        (c for c in spec.columns.sensitive if c in data.columns), data.columns[0] if data.columns else None))
+    if simpson.status != "unavailable" and col is not None:
         charts.append(Chart("slices_versions", f"Versions compared by {col}",
                             simpson_chart(simpson.slices, simpson.version_a, simpson.version_b, simpson.overall,
                                           metric=simpson.metric, column=col)))

@@ -26,6 +26,11 @@ MAX_TRAIN_ROWS = 20_000
 HOLDOUT_SHARE = 0.25
 # Scores are clipped to [EPS, 1 - EPS] before the logit, so 0 and 1 stay finite.
 EPS = 1e-6
+# The trees' smallest leaf (scikit-learn's default min_samples_leaf). With fewer than two leaves'
+# worth of training rows no split is possible: the surrogate is a constant and every SHAP value
+# is 0, so fitting one would only dress up an empty answer.
+MIN_LEAF_ROWS = 20
+MIN_TRAIN_ROWS = 2 * MIN_LEAF_ROWS
 
 
 def logit(p: np.ndarray) -> np.ndarray:
@@ -178,10 +183,13 @@ def fit_surrogate(frame: pd.DataFrame, features: list[str], target: np.ndarray, 
     target for the record; for binary score targets, the logged 0/1 predictions and the
     threshold in score units (agreement is then also measured). Rows with a missing target are
     skipped. Output: a :class:`Surrogate` whose fidelity was measured on held-out rows (25 %,
-    never seen in fitting).
+    never seen in fitting). Raises :class:`~sightline.errors.MissingInputError` when fewer than
+    :data:`MIN_TRAIN_ROWS` rows with a target would remain to fit on (about 53 rows in all).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.metrics import accuracy_score, r2_score
+
+    from sightline.errors import MissingInputError
 
     target = np.asarray(target)
     keep = pd.notna(target)
@@ -192,10 +200,19 @@ def fit_surrogate(frame: pd.DataFrame, features: list[str], target: np.ndarray, 
     shuffled = rng.permutation(positions)
     n_hold = max(1, round(len(shuffled) * HOLDOUT_SHARE))
     hold, train = np.sort(shuffled[:n_hold]), np.sort(shuffled[n_hold:])
+    if len(train) < MIN_TRAIN_ROWS:
+        raise MissingInputError(
+            f"Explainability without a model fits a surrogate to the {target_name}, which needs at least "
+            f"{MIN_TRAIN_ROWS} rows to learn from plus {HOLDOUT_SHARE:.0%} held out to check it; the log has "
+            f"{len(positions):,} row(s) with one — log more predictions, or name the model file (model: in the audit)")
     y_train, y_hold = target[train], target[hold]
     encoder_target = y_train.astype(float) if kind == "regressor" else pd.factorize(y_train)[0].astype(float)
     encoder = FeatureEncoder(features).fit(frame.iloc[train], encoder_target)
     X_train, X_hold = encoder.transform(frame.iloc[train]), encoder.transform(frame.iloc[hold])
+    # A feature without a single value on the training rows cannot be split on, but scikit-learn
+    # fails on an all-missing column: a constant in its place is equally unusable to the trees,
+    # so the feature keeps its place (and gets SHAP value 0) without breaking the fit.
+    X_train[:, np.isnan(X_train).all(axis=0)] = 0.0
     if kind == "regressor":
         model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.1, random_state=seed)
         model.fit(X_train, y_train.astype(float))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from sightline.audit import Audit
 from sightline.request_ids import ids_disjoint
+from sightline.audit import comparable_labels
 from sightline.stats import wilson_interval
 
 MIN_SLICE_SIZE = 30
@@ -64,7 +65,8 @@ def paired_requests(audit: Audit, candidate: str) -> pd.DataFrame:
     def own(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
         out = pd.DataFrame({"id": frame[cols.id].to_numpy()}, index=pd.RangeIndex(len(frame)))
         if spec.task != "regression" and cols.prediction and cols.prediction in frame.columns:
-            out[f"pred_{suffix}"] = labels(frame, cols.prediction, audit.y_pred)
+            # a missing multiclass prediction as None (it then matches no label; pd.NA cannot be compared)
+            out[f"pred_{suffix}"] = comparable_labels(labels(frame, cols.prediction, audit.y_pred))
         else:
             out[f"pred_{suffix}"] = audit.y_pred(frame)
         score = audit.y_score(frame)
@@ -124,12 +126,12 @@ def disagreement_by_slice(frame: pd.DataFrame, features, *, min_size: int = MIN_
     ``lift`` (rate over the overall rate), ``small`` (n < min_size); most disagreement first
     among slices that are not small.
     """
-    if not len(frame):
-        return pd.DataFrame(columns=["slice", "features", "n", "disagreements", "rate", "lower", "upper", "lift", "small"])
-    dis = frame["disagree"].to_numpy(dtype=float)
-    overall = float(dis.mean())
     labels = {f: _slice_labels(frame[f]) for f in features if f in frame.columns}
     extra = [c for c in ("baseline_right", "candidate_right") if c in frame.columns]
+    if not len(frame) or not labels:  # no shared request, or no feature to slice by
+        return pd.DataFrame(columns=["slice", "features", "n", "disagreements", *extra, "rate", "lower", "upper", "lift", "small"])
+    dis = frame["disagree"].to_numpy(dtype=float)
+    overall = float(dis.mean())
     parts = []
 
     def summarise(keys: list[str]) -> pd.DataFrame:

@@ -38,9 +38,17 @@ def slice_labels(table: pd.DataFrame) -> pd.Series:
     just the values ("Female · Black · 37–45"); otherwise the full description."""
     cols = table["columns"].unique() if "columns" in table else []
     if len(cols) == 1 and all(c in table for c in str(cols[0]).split(" & ")):
-        names = str(cols[0]).split(" & ")
+        names = [_value_column(table, n) for n in str(cols[0]).split(" & ")]
         return table[names].astype(str).agg(" · ".join, axis=1)
     return table["description"]
+
+
+def _value_column(table: pd.DataFrame, name: str) -> str:
+    # A sliced column named like a table column (``accuracy``, ``n``…) holds its values under
+    # "name (value)" (the slice table renames it so); the last such name is the values'.
+    while f"{name} (value)" in table:
+        name = f"{name} (value)"
+    return name
 
 
 def _metric_format(metric: str) -> str:
