@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from sightline.charts.labels import PROSE_LIMIT, short_words
 from sightline.errors import SightlineInputError
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
@@ -83,6 +84,10 @@ def _report(args) -> int:
     wanted = _gate_areas(args.fail_on)  # before any work: a typo must not cost a whole run
     spec = load_spec(args.audit)
     audit = load_audit(spec)
+    if not args.quiet:  # e.g. a column refused for grouping: the run goes on without it
+        for f in audit.findings:
+            if f.level == "warning":
+                print(short_words(f.line(), PROSE_LIMIT))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from sightline.card import assemble_card
@@ -104,7 +109,7 @@ def _report(args) -> int:
         failed = [g for g in evaluate_gates(report) if g.area in wanted and not g.passed]
     if not args.quiet:
         for area, section in report.sections.items():
-            print(f"{area:15s} {section.verdict.status:13s} {section.verdict.headline}")
+            print(f"{area:15s} {section.verdict.status:13s} {short_words(section.verdict.headline, PROSE_LIMIT)}")
         print(f"wrote {', '.join(written)} to {out}")
     broken = [area for area, s in report.sections.items() if "internal_error" in s.report]
     if broken:
