@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import chart_view
+
 from components import cache
 from components.verdicts import render_verdict
 from sightline.charts.drift import reliability_chart
@@ -106,7 +108,7 @@ def show_table(df: pd.DataFrame, fmt: str = "%.3f", **kwargs) -> None:
 
 def chart_with_table(chart, table: pd.DataFrame, label: str, caption: str | None = None) -> None:
     """A chart, its plain-language caption, and its numbers in an expander."""
-    st.altair_chart(chart, width="content")
+    chart_view.show(st, chart, width="content")
     if caption:
         st.caption(caption)
     with st.expander(label):
@@ -159,7 +161,7 @@ def render_label_free(lf: dict | None, ot) -> None:
     left, right = st.columns([1, 1])
     rel = pd.DataFrame(lf.get("reference_reliability") or [])
     if len(rel):
-        left.altair_chart(reliability_chart(rel), width="content")
+        chart_view.show(left, reliability_chart(rel), width="content")
     right.markdown(f"**What the estimate assumes.** {lf['assumption'][0].upper() + lf['assumption'][1:]}.")
     if cal.get("reference_ece") is not None:
         right.markdown(f"On the reference the raw scores' expected calibration error (ECE) is **{cal['reference_ece']:.3f}** "

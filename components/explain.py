@@ -7,6 +7,8 @@ import math
 
 import streamlit as st
 
+from components import chart_view
+
 from components import cache
 from sightline.audit import Audit
 from sightline.charts.explain import waterfall_chart
@@ -133,7 +135,7 @@ def render_local(result: ExplainResult, audit: Audit) -> None:
         return
     space = result.output_space
     unit = SPACE_TEXT[space] + (" (surrogate)" if result.source == "surrogate" else "")
-    st.altair_chart(waterfall_chart(local, output_label=unit, explained_by=" (surrogate)" if result.source == "surrogate" else ""),
+    chart_view.show(st, waterfall_chart(local, output_label=unit, explained_by=" (surrogate)" if result.source == "surrogate" else ""),
                     width="stretch")
     score = logged_score(audit, local.row_id)
     st.caption(f"Prediction **{local.row_id}**{logged_score_text(score)}: the average output (SHAP's base value) is {local.base_value:.3f}"

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import chart_view
+
 from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart, tradeoff_chart
 from sightline.fairness import RATE_METRICS, ColumnFairness, FairnessResult, people
 from sightline.fairness_whatif import CONSTRAINTS, DEFAULT_SAMPLE_SIZE, rates_at_thresholds
@@ -117,7 +119,7 @@ def render_column(col: ColumnFairness, result: FairnessResult) -> None:
                    icon=":material/lock:")
     metrics = {"binary": ("selection_rate", "true_positive_rate", "false_positive_rate"),
                "multiclass": ("accuracy",), "regression": ("mean_absolute_error", "mean_prediction")}[result.task]
-    st.altair_chart(group_rates_chart(col.groups, metrics=metrics, reference=col.reference, include_small=True,
+    chart_view.show(st, group_rates_chart(col.groups, metrics=metrics, reference=col.reference, include_small=True,
                                       title=f"Rates by {col.name}: dot = value, bar = 95% interval"), width="stretch")
     st.caption("Bars that do not overlap mean a real difference; long bars mean few rows. Orange = reference group, "
                "grey = too small to compare.")
@@ -134,7 +136,7 @@ def render_column(col: ColumnFairness, result: FairnessResult) -> None:
                    "tolerance (evidence_*); tolerances come from `fairness.tolerance` in the audit file.")
     if col.gaps_over_time is not None and col.gaps_over_time["value"].notna().any():
         st.markdown("**Over time** — is the gap widening?")
-        st.altair_chart(gaps_over_time_chart(col.gaps_over_time, col.over_time, tolerance=result.tolerance,
+        chart_view.show(st, gaps_over_time_chart(col.gaps_over_time, col.over_time, tolerance=result.tolerance,
                                              min_group_size=result.min_group_size), width="stretch")
         st.caption("Selection-rate gaps use every prediction, so they continue into the latest weeks whose labels have not "
                    "arrived; true-positive-rate gaps need labels. A week compares only groups with at least "
@@ -175,7 +177,7 @@ def whatif_results(inputs, column: str, thresholds: dict[str, float], min_group_
         v, v0 = summ.loc[metric, "value"], base.loc[metric, "value"]
         cell.metric(SUMMARY_NAMES[metric][0] + " gap", f"{v:.3f}", changed(v - v0, "+.3f"), delta_color="inverse",
                     help=SUMMARY_NAMES[metric][1] + " Arrow: change vs the deployed threshold (green = narrower).")
-    st.altair_chart(group_rates_chart(groups, metrics=("selection_rate", "true_positive_rate", "false_positive_rate"),
+    chart_view.show(st, group_rates_chart(groups, metrics=("selection_rate", "true_positive_rate", "false_positive_rate"),
                                       include_small=True, title="Rates at your thresholds (95% intervals)"), width="stretch")
     with st.expander("What-if table"):
         st.dataframe(groups.drop(columns=["note"]).reset_index(), hide_index=True, width="stretch",
@@ -188,7 +190,7 @@ def tradeoff_view(tradeoff) -> None:
         st.info(f"The trade-off curve needs {tradeoff.note}.")
         return
     label = CONSTRAINTS[tradeoff.constraint][1]
-    st.altair_chart(tradeoff_chart(tradeoff.points, constraint_label=label), width="stretch")
+    chart_view.show(st, tradeoff_chart(tradeoff.points, constraint_label=label), width="stretch")
     left_out = f"; groups left out (too small): {', '.join(tradeoff.groups_left_out)}" if tradeoff.groups_left_out else ""
     st.caption(f"Each blue point is fairlearn's `ThresholdOptimizer` choosing per-group thresholds (randomised between "
                f"two, as in Hardt et al. 2016) to maximise accuracy while keeping the {label} at most the allowed value. "

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import chart_view
+
 from sightline.operations import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS
 
 WINDOW_KEY = "operations.window"
@@ -59,7 +61,7 @@ def percentile_metrics(latency: pd.DataFrame, version: str, invalid_rate: float 
 
 def chart_with_table(chart, table: pd.DataFrame, caption: str, label: str = "Table behind the chart") -> None:
     """The chart, a plain caption under it, and its numbers in an expander."""
-    st.altair_chart(chart, width="stretch")
+    chart_view.show(st, chart, width="stretch")
     st.caption(caption)
     with st.expander(label):
         st.dataframe(table, hide_index=True, width="stretch")

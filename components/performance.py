@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from components import chart_view
+
 from sightline.charts.performance import confusion_chart, threshold_chart
 from sightline.metrics import METRIC_LABELS, confusion_from_counts, confusion_long
 
@@ -114,7 +116,7 @@ def number_config(df: pd.DataFrame, fmt: str = "%.3f") -> dict:
 def show_chart(chart, container=st) -> None:
     """Render a chart builder's output as the model card's PNG shows it: at its own size (the
     builders set "pad" autosize) and without the Streamlit theme (the card has none)."""
-    container.altair_chart(chart, width="content", theme=None)
+    chart_view.show(container, chart, width="content", theme=None)
 
 
 def show_table(df: pd.DataFrame, **kwargs) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from components import chart_view
+
 from sightline.charts.slices import simpson_chart, slice_labels, slice_metric_chart
 from sightline.slices import DEFAULT_N_BINS, METRICS, TASK_METRICS
 
@@ -100,7 +102,7 @@ def _styled(table: pd.DataFrame, metric: str, min_size: int):
 def render_slice_view(table: pd.DataFrame, metric: str, overall: float, *, min_size: int, title: str, max_rows: int = 1000) -> None:
     """Bar chart of one metric per slice (with CI and the overall line) and its table."""
     shown = table.reset_index(drop=True)
-    st.altair_chart(slice_metric_chart(shown, metric, overall, title=title), width="stretch")
+    chart_view.show(st, slice_metric_chart(shown, metric, overall, title=title), width="stretch")
     if len(shown) > 40:
         st.caption(f"The chart shows the first 40 slices large enough to judge, of {len(shown):,}, in the chosen order; "
                    "the table has them all.")
@@ -133,7 +135,7 @@ def render_worst_slices(discovered: dict, chart, provenance: dict, task: str, to
         for sentence in slices["sentence"].head(top):
             st.markdown(f"- {sentence}")
         if chart is not None:
-            st.altair_chart(chart, width="stretch")
+            chart_view.show(st, chart, width="stretch")
         what = "mean absolute error" if task == "regression" else "error rate"
         with st.expander(f"Table: the {len(slices)} listed slices"):
             fmt = "{:.3g}" if task == "regression" else "{:.1%}"
@@ -188,7 +190,7 @@ def render_simpson(simpson: dict, prefer: tuple[str, ...] = ()) -> None:
     options = columns["column"].tolist()
     default = next(iter(simpson["paradox_columns"] + [c for c in prefer if c in options] + options))
     column = st.selectbox("Compare the versions by", options, index=options.index(default), key=SIMPSON_COLUMN_KEY)
-    st.altair_chart(simpson_chart(slices, a, b, simpson["overall"], metric=metric, column=column), width="stretch")
+    chart_view.show(st, simpson_chart(slices, a, b, simpson["overall"], metric=metric, column=column), width="stretch")
     st.caption("Each row is a large slice; the dots are the two versions. If the dots swap sides between OVERALL and most "
                "slices, the overall winner loses where it matters — Simpson's paradox.")
     with st.expander("Table: wins per column and per slice"):

@@ -4,7 +4,7 @@ labels have not arrived yet?"""
 
 import streamlit as st
 
-from components import cache, router, state
+from components import cache, chart_view, router, state
 from components import drift as ui
 from sightline.charts import drift as charts
 from sightline.drift_windows import WINDOWS, flagged_windows_text
@@ -35,7 +35,7 @@ options = list(features["feature"]) + ([audit.spec.columns.score] if rep.get("pr
 column = st.selectbox("Compare the distributions of", options, index=0, key="drift_feature",
                       help="Reference and production shares per bin, side by side (drifted features are listed first).")
 row = next((r for r in rep["features"] if r["feature"] == column), rep.get("prediction") or {})
-st.altair_chart(charts.distribution_chart(cache.drift_distribution(audit, column), column), width="content")
+chart_view.show(st, charts.distribution_chart(cache.drift_distribution(audit, column), column), width="content")
 st.caption(f"**{column}**: {row.get('effect', '')}. Test: {row.get('method')}, "
            f"{'drifted' if row.get('drifted') else 'no drift'}; PSI {row.get('psi', 0):.3f}.")
 
@@ -69,7 +69,7 @@ ui.render_changes(ot, window)
 st.subheader("Predictions and labels")
 if "drift_score_distribution" in chart_of:
     pred = rep["prediction"]
-    st.altair_chart(chart_of["drift_score_distribution"], width="content")
+    chart_view.show(st, chart_of["drift_score_distribution"], width="content")
     st.caption(f"Prediction drift — {pred['effect']}; predicted-positive rate "
                f"{ui.pct(pred.get('reference_predicted_positive_rate'))} → {ui.pct(pred.get('current_predicted_positive_rate'))}. "
                f"Scores are watched even while labels are missing.")

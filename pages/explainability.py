@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from components import cache, router, state
+from components import cache, chart_view, router, state
 from components.explain import compute_result, drawn_text, render_local, render_provenance
 from components.verdicts import render_verdict
 from sightline.charts.explain import (beeswarm_chart, dependence_chart, drawn_rows, group_importance_chart, importance_bar,
@@ -46,7 +46,7 @@ st.caption(VIEWS[view][1])
 
 
 if view == "importance":
-    st.altair_chart(importance_bar(importance, title="Which inputs drive the predictions" + tag, subtitle=subtitle), width="stretch")
+    chart_view.show(st, importance_bar(importance, title="Which inputs drive the predictions" + tag, subtitle=subtitle), width="stretch")
     st.caption(f"Bar length: the average size of an input's push on the output (mean |SHAP value|); the label is its share of "
                f"the total. One input above {DOMINANT_SHARE:.0%} may be leaking the answer; inputs under {NEGLIGIBLE_SHARE:.1%} "
                "barely matter and are candidates for removal.")
@@ -58,7 +58,7 @@ if view == "importance":
 elif view == "distribution":
     top = st.slider("Inputs shown", 3, len(features), min(10, len(features)), key="explain.beeswarm_top")
     shown, shown_data = drawn_rows(result.current.values, result.current.data)
-    st.altair_chart(beeswarm_chart(shown, shown_data, features[:top], subtitle=subtitle), width="stretch")
+    chart_view.show(st, beeswarm_chart(shown, shown_data, features[:top], subtitle=subtitle), width="stretch")
     st.caption("Each dot is one explained prediction. Right of the dashed line the input raised the output, left of it lowered it. "
                "Numeric inputs are coloured from low (blue) to high (orange) values — e.g. orange dots on the right mean high values "
                "raise the prediction. Categorical inputs are grey; hover a dot for its value." + drawn_text(len(shown), result.current.n))
@@ -70,7 +70,7 @@ elif view == "dependence":
     second = c2.selectbox("Colour by", others, index=1 if len(others) > 1 else 0, key="explain.dep_color",
                           help="A second input: if dots of one colour lie higher than others at the same value, the two inputs interact.")
     shown, shown_data = drawn_rows(result.current.values, result.current.data)
-    st.altair_chart(dependence_chart(shown, shown_data, feature, None if second == "(none)" else second), width="stretch")
+    chart_view.show(st, dependence_chart(shown, shown_data, feature, None if second == "(none)" else second), width="stretch")
     shape = ("A rising cloud means higher values raise the prediction" if pd.api.types.is_numeric_dtype(result.current.data[feature])
              else "Categories are sorted by their average effect, lowest first")
     st.caption(f"How the model's use of **{feature}** changes with its value{tag}. {shape}; a wide vertical spread at one "
@@ -86,7 +86,7 @@ elif view == "group":
     else:
         column = st.selectbox("Sensitive attribute", sensitive, key="explain.group_column")
         table = group_importance_table(result.current, column, min_group_size=audit.spec.fairness.min_group_size)
-        st.altair_chart(group_importance_chart(table, column), width="stretch")
+        chart_view.show(st, group_importance_chart(table, column), width="stretch")
         diff = largest_group_difference(table)
         if diff:
             verdict = ("A notable difference: check whether it is justified." if diff["gap"] >= NOTABLE_SHARE_GAP
@@ -110,7 +110,7 @@ elif view == "shift":
         why = " ".join(n for n in result.notes if "reference" in n.lower())
         st.info(why or "No reference explanation: add a reference data set ('reference:' in the audit) to compare.")
     else:
-        st.altair_chart(importance_shift_chart(shift), width="stretch")
+        chart_view.show(st, importance_shift_chart(shift), width="stretch")
         moved = shift.reindex(shift["change"].abs().sort_values(ascending=False).index).iloc[0]
         st.markdown(f"Biggest change: **{moved['feature']}** went from {moved['reference_share']:.0%} of total importance in the "
                     f"reference data to {moved['current_share']:.0%} in the current log{tag}. "

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from components import cache, router, state
+from components import cache, chart_view, router, state
 from components.verdicts import render_verdict
 from components.whole_log import render_whole_log
 from sightline.charts.overview import label_coverage_chart
@@ -48,7 +48,7 @@ if summary.start:
 
 coverage = label_coverage_by_window(audit)
 if len(coverage):
-    st.altair_chart(label_coverage_chart(coverage), width="stretch")
+    chart_view.show(st, label_coverage_chart(coverage), width="stretch")
     st.caption("Labels arrive late: the most recent weeks have predictions but no outcomes yet, so accuracy "
                "there is unknown — the Drift page estimates it from the scores and monitors inputs meanwhile.")
 

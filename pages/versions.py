@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import cache, router, state
+from components import cache, chart_view, router, state
 from components.operations import CANDIDATE_KEY, chart_with_table, ms_table, top_slice_sentence
 from components.verdicts import render_verdict
 from sightline.charts.versions import (agreement_over_time_chart, disagreement_band_chart, disagreement_slice_chart,
@@ -89,7 +89,7 @@ if comp.paired and comp.agreement:
     col1, col2 = st.columns([1, 1])
     with col1:
         if comp.scatter is not None and len(comp.scatter):
-            st.altair_chart(score_scatter_chart(comp, audit.spec.threshold if audit.spec.task == "binary" else None))
+            chart_view.show(st, score_scatter_chart(comp, audit.spec.threshold if audit.spec.task == "binary" else None))
     with col2:
         s = comp.scores
         if s:

@@ -1,0 +1,20 @@
+"""Drawing the engine's Altair charts on a page, with long text shortened.
+
+The page and the model card draw the same chart builders (``sightline/charts``). A category
+value or a column name can be a megabyte long; the card shortens every string in a chart's spec
+(:func:`sightline.charts.chart_spec`) and the page must too, or the browser receives and
+measures the whole value.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+
+from sightline.charts import chart_spec
+
+
+def show(container, chart: alt.TopLevelMixin, **kwargs):
+    """Draw ``chart`` in ``container`` (``st``, a column, a tab…) as ``st.altair_chart`` would,
+    with every string longer than the label limit shortened; ``kwargs`` go to
+    ``st.vega_lite_chart`` (width, height, theme…)."""
+    return container.vega_lite_chart(spec=chart_spec(chart), **kwargs)
