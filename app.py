@@ -11,8 +11,8 @@ from components import access
 from components.cache import import_analysis_libraries
 from components.router import routed
 from components.sidebar import render_sidebar
-from sightline.deployment import current_deployment
-from sightline.errors import AccessError
+from sightline.core.deployment import current_deployment
+from sightline.core.errors import AccessError
 
 st.set_page_config(page_title="Sightline", page_icon=":material/visibility:", layout="wide")
 

@@ -19,8 +19,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sightline.fairness import fairness_section, group_metrics  # noqa: E402
-from sightline.fairness_whatif import rates_at_thresholds, tradeoff_curve  # noqa: E402
+from sightline.fairness.section import fairness_section, group_metrics  # noqa: E402
+from sightline.fairness.whatif import rates_at_thresholds, tradeoff_curve  # noqa: E402
 
 
 def synthetic_log(n: int, seed: int = 0) -> pd.DataFrame:
@@ -51,8 +51,8 @@ def main() -> None:
     from fairlearn.metrics import (MetricFrame, false_positive_rate, selection_rate, true_positive_rate)
     from sklearn.metrics import accuracy_score, precision_score
 
-    from sightline.audit import load_audit
-    from sightline.spec import spec_from_dict
+    from sightline.data.audit import load_audit
+    from sightline.data.spec import spec_from_dict
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])

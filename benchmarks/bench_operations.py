@@ -5,7 +5,7 @@ deterministically (seeded): ``rows`` requests of the primary version over 12 wee
 challenger scored in shadow on the same request ids for the last 4 weeks (about a third more
 rows), lognormal latencies (challenger 1.5× slower) with two 2-hour incidents, 80% labelled.
 It is written to a temporary Parquet file with an audit.yaml beside it and loaded with
-:func:`sightline.audit.load_audit`; then the engine calls behind each page are timed as a first
+:func:`sightline.data.audit.load_audit`; then the engine calls behind each page are timed as a first
 (uncached) visit makes them:
 
 - Operations: ``operations_result`` for daily (the default), hourly and weekly windows, and
@@ -93,10 +93,11 @@ def timed(label: str, fn, rows: int):
 
 
 def bench(rows: int) -> None:
-    from sightline.audit import load_audit
-    from sightline.operations import operations_result, operations_section
-    from sightline.spec import load_spec
-    from sightline.versions import compare_versions
+    from sightline.data.audit import load_audit
+    from sightline.operations.section import operations_result
+    from sightline.report.compose import operations_section
+    from sightline.data.spec import load_spec
+    from sightline.versions.section import compare_versions
 
     frame = synthetic_log(rows)
     with tempfile.TemporaryDirectory() as tmp:

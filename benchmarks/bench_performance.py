@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_performance.py [--rows 100000 1000000]``. Each log is generated
 deterministically (seeded), written to a temporary Parquet file with an audit.yaml beside it,
-and loaded with :func:`sightline.audit.load_audit`; then the engine calls behind each page are
+and loaded with :func:`sightline.data.audit.load_audit`; then the engine calls behind each page are
 timed as the page makes them on a first (uncached) visit:
 
 - Performance: ``performance_section`` (metrics + intervals, baselines, the other version on the
@@ -85,10 +85,10 @@ def timed(label: str, func, rows: int):
 
 
 def bench(rows: int) -> None:
-    from sightline.audit import load_audit
-    from sightline.calibration import calibration_result, calibration_section
-    from sightline.metrics import performance_section
-    from sightline.spec import load_spec
+    from sightline.data.audit import load_audit
+    from sightline.calibration.section import calibration_result, calibration_section
+    from sightline.performance.section import performance_section
+    from sightline.data.spec import load_spec
 
     with tempfile.TemporaryDirectory() as tmp:
         log = synthetic_log(rows)

@@ -8,14 +8,14 @@ each measurement in a fresh worker process (so one measurement's memory does not
 next, and each gets its own peak RSS):
 
 - loading the audit (Parquet → pandas, validation, fingerprint);
-- every registered area's Section via ``sightline.report.compute_section(area, audit)``;
+- every registered area's Section via ``sightline.report.registry.compute_section(area, audit)``;
 - assembling the model card and rendering its four formats (json, md, html, pdf);
 - ``python -m sightline report`` end to end in a subprocess (wall time, CPU time, peak RSS of
   the child from ``resource.getrusage(RUSAGE_CHILDREN)``);
 - Evidently 0.7's ``DataDriftPreset`` (20 features, current vs reference) and
   ``ClassificationPreset`` (labelled rows), and fairlearn's ``MetricFrame`` (5 scikit-learn
   metrics by the 5-group column), on the same rows our sections use;
-- the DuckDB query layer (``sightline.query``) on the Parquet file: confusion counts by group
+- the DuckDB query layer (``sightline.data.query``) on the Parquet file: confusion counts by group
   and by week, drift histograms of all 20 features per week, latency quantiles per week, label
   coverage, a bounded sample.
 
@@ -84,8 +84,8 @@ def _summary(t: dict) -> dict:
 # ============================================================================ workers
 # Each worker runs in its own process and prints one JSON object on its last stdout line.
 def _audit(label: str):
-    from sightline.audit import load_audit
-    from sightline.spec import load_spec
+    from sightline.data.audit import load_audit
+    from sightline.data.spec import load_spec
 
     return load_audit(load_spec(synthetic.DATA_DIR / f"audit_{label}.yaml"))
 
@@ -94,7 +94,7 @@ def worker_load(label: str, repeats: int) -> dict:
     """Loading: the bare Parquet read, and load_audit (read + validate + fingerprint + primary rows)."""
     import pandas as pd
 
-    from sightline.scale import DEFAULT_MAX_ROWS
+    from sightline.data.scale import DEFAULT_MAX_ROWS
 
     path = synthetic.DATA_DIR / f"log_{label}.parquet"
     # Above scale.max_rows the audit never reads the log whole, so neither does the benchmark.
@@ -114,7 +114,7 @@ def worker_load(label: str, repeats: int) -> dict:
 
 def worker_areas(label: str, repeats: int, areas: list[str] | None) -> dict:
     """Every registered area's Section on one loaded audit, then the model card's four formats."""
-    from sightline.report import AREAS, Report, compute_section
+    from sightline.report.registry import AREAS, Report, compute_section
 
     audit = _audit(label)
     _ = audit.primary
@@ -240,8 +240,7 @@ def worker_query(label: str, repeats: int, name: str) -> dict:
     """One query of the DuckDB layer on the Parquet log (only aggregates come back)."""
     import numpy as np
 
-    from sightline import query as Q
-
+    from sightline.data import query as Q
     table = Q.Table.parquet(synthetic.DATA_DIR / f"log_{label}.parquet")
     primary = {"model_version": "v1"}
     week = ("ts", "week")

@@ -4,7 +4,7 @@
   behind Streamlit's built-in OIDC login (``st.login`` / ``st.user`` / ``st.logout``).
 - The shared-server warning when a shared server has no sign-in.
 - The audit files a visitor may open under the administrator's data roots.
-- Each session's upload folder, below :data:`~sightline.deployment.UPLOAD_ROOT`: deleted when
+- Each session's upload folder, below :data:`~sightline.core.deployment.UPLOAD_ROOT`: deleted when
   another audit is opened, when the session ends, and (for folders a stopped server left behind)
   when the next server starts.
 - Saving an audit file back to disk (local mode only) without losing an earlier backup.
@@ -28,10 +28,10 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.errors import StreamlitAuthError, StreamlitSecretNotFoundError
 
-from sightline.audit import sample_audit_path
-from sightline.deployment import ERR_OUTSIDE, UPLOAD_ROOT, Deployment
-from sightline.errors import AccessError
-from sightline.spec import AuditSpec, dump_spec
+from sightline.data.audit import sample_audit_path
+from sightline.core.deployment import ERR_OUTSIDE, UPLOAD_ROOT, Deployment
+from sightline.core.errors import AccessError
+from sightline.data.spec import AuditSpec, dump_spec
 
 AUTH_SECTION = "auth"
 SIGN_IN_KEY = "access.sign_in"

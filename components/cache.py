@@ -11,10 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from sightline.audit import Audit, load_audit
-from sightline.report import compute_section
-from sightline.sections import Section
-from sightline.spec import AuditSpec, spec_to_yaml
+from sightline.data.audit import Audit, load_audit
+from sightline.report.registry import compute_section
+from sightline.core.section import Section
+from sightline.data.spec import AuditSpec, spec_to_yaml
 
 
 def _stamp(spec: AuditSpec) -> tuple:
@@ -50,8 +50,8 @@ def section(area: str, audit: Audit) -> Section:
     Explainability is built from the page's cached SHAP result, so SHAP runs once per audit.
     """
     if area == "explainability":
-        from sightline.errors import MissingInputError
-        from sightline.sections import unavailable_section
+        from sightline.core.errors import MissingInputError
+        from sightline.core.section import unavailable_section
 
         try:
             return explain_section(audit, explain_result(audit))
@@ -63,9 +63,9 @@ def section(area: str, audit: Audit) -> Section:
 def sections(audit: Audit, areas, on_done=None, workers: int | None = None) -> dict[str, Section]:
     """:func:`section` of every area in ``areas``; the ones not cached yet are computed
     ``workers`` at a time (default: one per core) in threads
-    (:func:`sightline.report.compute_sections`), so a cold Overview uses every core.
+    (:func:`sightline.report.registry.compute_sections`), so a cold Overview uses every core.
     ``on_done(area, section)`` runs in the script's thread as each finishes (safe for ``st`` calls)."""
-    from sightline.report import compute_sections, default_workers
+    from sightline.report.registry import compute_sections, default_workers
 
     return compute_sections(audit, list(areas), lambda area: section(area, audit), workers or default_workers(audit), on_done)
 
@@ -78,7 +78,7 @@ def import_analysis_libraries() -> bool:
     starts rather than inside the first page that computes; and they happen before any page
     starts threads, so two threads never import one package at once (Python's per-module
     import locks can then hand one of them a half-initialised module)."""
-    from sightline.report import AREAS, import_area_modules
+    from sightline.report.registry import AREAS, import_area_modules
 
     import_area_modules(list(AREAS))
     return True
@@ -93,7 +93,7 @@ def _precompute(fingerprint: str, _workers: int, _audit: Audit):
     import logging
     import threading
 
-    from sightline.report import AREAS
+    from sightline.report.registry import AREAS
 
     def run() -> None:
         try:
@@ -119,7 +119,7 @@ def precompute(audit: Audit, *, needed: bool = False) -> None:
     asks for (e.g. a server shared by many audits)."""
     import os
 
-    from sightline.report import default_workers
+    from sightline.report.registry import default_workers
 
     if needed:
         _precompute(audit.fingerprint, default_workers(audit), audit)
@@ -130,7 +130,7 @@ def precompute(audit: Audit, *, needed: bool = False) -> None:
 # --- operations and model versions (issue #6, part B) ---------------------------------
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _operations(fingerprint: str, window: str, factor: float, min_requests: int, _audit: Audit):
-    from sightline.operations import operations_result
+    from sightline.operations.section import operations_result
 
     return operations_result(_audit, window, factor=factor, min_requests=min_requests)
 
@@ -143,7 +143,7 @@ def operations(audit: Audit, window: str, factor: float, min_requests: int):
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _version_comparison(fingerprint: str, candidate: str, _audit: Audit):
-    from sightline.versions import compare_versions
+    from sightline.versions.section import compare_versions
 
     return compare_versions(_audit, candidate)
 
@@ -156,7 +156,7 @@ def version_comparison(audit: Audit, candidate: str):
 # --- fairness (issue #5) --------------------------------------------------------------
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _fairness(fingerprint: str, _audit: Audit):
-    from sightline.fairness import fairness_result
+    from sightline.fairness.section import fairness_result
 
     return fairness_result(_audit)
 
@@ -168,7 +168,7 @@ def fairness(audit: Audit):
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _fairness_whatif_inputs(fingerprint: str, _audit: Audit):
-    from sightline.fairness_whatif import whatif_inputs
+    from sightline.fairness.whatif import whatif_inputs
 
     return whatif_inputs(_audit)
 
@@ -180,7 +180,7 @@ def fairness_whatif_inputs(audit: Audit):
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _fairness_tradeoff(fingerprint: str, column: str, constraint: str, _audit: Audit):
-    from sightline.fairness_whatif import tradeoff_curve
+    from sightline.fairness.whatif import tradeoff_curve
 
     inputs = fairness_whatif_inputs(_audit)
     return tradeoff_curve(inputs.y_true, inputs.y_score, sensitive_features=inputs.features(column),
@@ -196,7 +196,7 @@ def fairness_tradeoff(audit: Audit, column: str, constraint: str):
 # --- slices (issue #3, part B) ----------------------------------------------------------
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _slice_data(fingerprint: str, n_bins: int, _audit: Audit):
-    from sightline.slices import slice_data as build
+    from sightline.slices.section import slice_data as build
 
     return build(_audit, n_bins=n_bins)
 
@@ -220,13 +220,13 @@ def slice_table(audit: Audit, columns, *, min_size: int, n_bins: int):
 # -- Calibration page (issue #3): the reliability diagram for the bin scheme and group column the user picks.
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _calibration_view(fingerprint: str, n_bins: int, strategy: str, column: str | None, _audit: Audit):
-    from sightline.calibration import calibration_result
+    from sightline.calibration.section import calibration_result
 
     return calibration_result(_audit, n_bins=n_bins, strategy=strategy, group_columns=(column,) if column else ())
 
 
 def calibration_view(audit: Audit, *, n_bins: int, strategy: str, column: str | None):
-    """:class:`sightline.calibration.CalibrationResult` for the chosen bins and group column (cached)."""
+    """:class:`sightline.calibration.section.CalibrationResult` for the chosen bins and group column (cached)."""
     return _calibration_view(audit.fingerprint, n_bins, strategy, column, audit)
 
 
@@ -235,14 +235,14 @@ def calibration_view(audit: Audit, *, n_bins: int, strategy: str, column: str | 
 def _drift_over_time(fingerprint: str, window: str, psi_threshold: float, _audit: Audit):
     import dataclasses
 
-    from sightline.drift import drift_over_time, drift_settings
+    from sightline.drift.section import drift_over_time, drift_settings
 
     settings = dataclasses.replace(drift_settings(_audit), psi_threshold=psi_threshold)
     return drift_over_time(_audit, window, settings)
 
 
 def drift_over_time(audit: Audit, *, window: str, psi_threshold: float):
-    """:class:`sightline.drift.DriftOverTime` for the chosen window and PSI threshold (cached);
+    """:class:`sightline.drift.section.DriftOverTime` for the chosen window and PSI threshold (cached);
     the drift section's own result when the settings are the audit's (no second computation)."""
     results = section("drift", audit).results
     if results.get("over_time_settings") == (window, float(psi_threshold)):
@@ -252,7 +252,7 @@ def drift_over_time(audit: Audit, *, window: str, psi_threshold: float):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _drift_distribution(fingerprint: str, column: str, _audit: Audit):
-    from sightline.drift import column_distribution
+    from sightline.drift.reference import column_distribution
 
     return column_distribution(_audit, column)
 
@@ -265,7 +265,7 @@ def drift_distribution(audit: Audit, column: str):
 # -- Explainability page (issue #4): SHAP explanations, their Section, one row's explanation.
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _explain_section(fingerprint: str, settings: tuple, _audit: Audit, _result) -> Section:
-    from sightline.explain import section_from_result
+    from sightline.explain.section import section_from_result
 
     return section_from_result(_audit, _result)
 
@@ -277,19 +277,19 @@ def explain_section(audit: Audit, result) -> Section:
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _explain_row(fingerprint: str, settings: tuple, row_id: str, _audit: Audit, _result):
-    from sightline.explain import explain_row, find_row
+    from sightline.explain.section import explain_row, find_row
 
     return explain_row(_result, _audit, find_row(_audit, row_id))
 
 
 def explain_row(audit: Audit, result, row_id: str):
-    """:class:`sightline.explain.LocalExplanation` of the logged prediction ``row_id`` (cached)."""
+    """:class:`sightline.explain.section.LocalExplanation` of the logged prediction ``row_id`` (cached)."""
     return _explain_row(audit.fingerprint, result.settings.key(), str(row_id).strip(), audit, result)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _confident_errors(fingerprint: str, n: int, _audit: Audit):
-    from sightline.explain import confident_errors
+    from sightline.explain.section import confident_errors
 
     return confident_errors(_audit, n)
 
@@ -312,9 +312,9 @@ def _explain_box(fingerprint: str, settings: tuple) -> dict:
 
 
 def explain_result(audit: Audit, progress=None):
-    """:class:`sightline.explain.ExplainResult` of the audit, cached by fingerprint and
+    """:class:`sightline.explain.section.ExplainResult` of the audit, cached by fingerprint and
     ``explain:`` settings; ``progress(fraction, text)`` is called while SHAP runs (first visit only)."""
-    from sightline.explain import explain_audit, explain_settings
+    from sightline.explain.section import explain_audit, explain_settings
 
     settings = explain_settings(audit.spec)
     box = _explain_box(audit.fingerprint, settings.key())
@@ -329,13 +329,13 @@ def explain_result(audit: Audit, progress=None):
 # -- Model card page (issue #7): the Report behind the card and its charts as PNG.
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _card_report(fingerprint: str, _audit: Audit):
-    from sightline.report import AREAS, Report
+    from sightline.report.registry import AREAS, Report
 
     return Report(audit=_audit, sections=sections(_audit, AREAS), whole_log=whole_log(_audit))
 
 
 def card_report(audit: Audit):
-    """The :class:`sightline.report.Report` behind the model card: every area's cached Section
+    """The :class:`sightline.report.registry.Report` behind the model card: every area's cached Section
     (the very objects the pages show), built once per audit fingerprint so ``generated_at`` holds."""
     return _card_report(audit.fingerprint, audit)
 
@@ -417,11 +417,11 @@ def card_basis(audit: Audit, report):
 # -- Logs too large for memory (issue #8): exact whole-log figures pushed down to DuckDB.
 @st.cache_data(max_entries=4, show_spinner="Counting every row of the log with DuckDB…")
 def _whole_log(fingerprint: str, _audit: Audit) -> dict | None:
-    from sightline.scale import whole_log_figures
+    from sightline.data.scale import whole_log_figures
 
     return whole_log_figures(_audit)
 
 
 def whole_log(audit: Audit) -> dict | None:
-    """:func:`sightline.scale.whole_log_figures` of the audit (None unless its log was sampled)."""
+    """:func:`sightline.data.scale.whole_log_figures` of the audit (None unless its log was sampled)."""
     return _whole_log(audit.fingerprint, audit) if audit.log_sample is not None else None

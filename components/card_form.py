@@ -14,8 +14,8 @@ import streamlit as st
 
 from sightline.card.fields import (CardFields, Citation, Owner, Risk, check_version_date, fields_from_model_card,
                                    fields_from_spec, license_from_text)
-from sightline.errors import SightlineInputError
-from sightline.spec import AuditSpec, spec_to_yaml
+from sightline.core.errors import SightlineInputError
+from sightline.data.spec import AuditSpec, spec_to_yaml
 
 GENERATION_KEY = "card_form.generation"  # int: bumps when the form is re-filled
 INITIAL_KEY = "card_form.initial"        # CardFields the current generation starts from

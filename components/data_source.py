@@ -14,11 +14,11 @@ import pandas as pd
 import streamlit as st
 
 from components import access, state
-from sightline.deployment import Deployment, current_deployment
-from sightline.errors import AccessError, SightlineInputError
-from sightline.io import read_source
-from sightline.roles import suggest_roles, suggest_sensitive, suggest_task
-from sightline.spec import ROLE_KEYS, TASKS, Source, load_spec, spec_from_dict, spec_from_yaml
+from sightline.core.deployment import Deployment, current_deployment
+from sightline.core.errors import AccessError, SightlineInputError
+from sightline.data.io import read_source
+from sightline.data.roles import suggest_roles, suggest_sensitive, suggest_task
+from sightline.data.spec import ROLE_KEYS, TASKS, Source, load_spec, spec_from_dict, spec_from_yaml
 
 TABLE_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "jsonl", "ndjson", "json"]
 _NONE = "— none —"

@@ -1,5 +1,5 @@
 """Streamlit pieces of the Drift page: headline numbers, readable tables, findings, the
-label-free estimate. No statistics here: everything comes from :mod:`sightline.drift` results."""
+label-free estimate. No statistics here: everything comes from :mod:`sightline.drift.section` results."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from components import chart_view
 from components import cache
 from components.verdicts import render_verdict
 from sightline.charts.drift import reliability_chart
-from sightline.drift import drift_settings
-from sightline.errors import SightlineInputError
-from sightline.sections import AMBER, GREEN, RED, Section
+from sightline.drift.section import drift_settings
+from sightline.core.errors import SightlineInputError
+from sightline.core.section import AMBER, GREEN, RED, Section
 
 # Plain-language definitions (tooltips and captions).
 HELP = {

@@ -10,10 +10,10 @@ import streamlit as st
 from components import chart_view
 
 from components import cache
-from sightline.audit import Audit
+from sightline.data.audit import Audit
 from sightline.charts.explain import waterfall_chart
-from sightline.errors import SightlineInputError
-from sightline.explain import SPACE_TEXT, ExplainResult, output_space_text
+from sightline.core.errors import SightlineInputError
+from sightline.explain.section import SPACE_TEXT, ExplainResult, output_space_text
 
 ROW_KEY = "explain.row_id"          # the id typed in the "one prediction" view
 ERROR_PICK_KEY = "explain.error_pick"  # the confident error picked from the list
@@ -86,7 +86,7 @@ def logged_score(audit: Audit, row_id: str) -> float | None:
     Looked up once per view: finding a row by id reads the whole id column (0.4 s at 1M rows)."""
     if not audit.has_score:
         return None
-    from sightline.explain import find_row
+    from sightline.explain.section import find_row
 
     return float(audit.y_score(find_row(audit, row_id))[0])
 

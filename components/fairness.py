@@ -1,5 +1,5 @@
 """Streamlit pieces of the Fairness page: summary sentences, group tables with tooltips, the
-threshold sliders. No statistics here (they live in sightline.fairness / fairness_whatif)."""
+threshold sliders. No statistics here (they live in sightline.fairness.section / fairness_whatif)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import streamlit as st
 from components import chart_view
 
 from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart, tradeoff_chart
-from sightline.fairness import RATE_METRICS, ColumnFairness, FairnessResult, people
-from sightline.fairness_whatif import CONSTRAINTS, DEFAULT_SAMPLE_SIZE, rates_at_thresholds
+from sightline.fairness.section import RATE_METRICS, ColumnFairness, FairnessResult
+from sightline.fairness.summaries import people
+from sightline.fairness.whatif import CONSTRAINTS, DEFAULT_SAMPLE_SIZE, rates_at_thresholds
 
 WHATIF_COLUMN_KEY = "fairness.whatif.column"
 WHATIF_CONSTRAINT_KEY = "fairness.whatif.constraint"

@@ -8,7 +8,7 @@ import streamlit as st
 
 from components import chart_view
 
-from sightline.operations import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS
+from sightline.operations.section import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS
 
 WINDOW_KEY = "operations.window"
 FACTOR_KEY = "operations.factor"

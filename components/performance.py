@@ -10,7 +10,7 @@ import streamlit as st
 from components import chart_view
 
 from sightline.charts.performance import confusion_chart, threshold_chart
-from sightline.metrics import METRIC_LABELS, confusion_from_counts, confusion_long
+from sightline.performance.section import METRIC_LABELS, confusion_from_counts, confusion_long
 
 # What each metric means, in one sentence (shown as tooltips and in tables).
 DEFINITIONS = {

@@ -10,7 +10,9 @@ import streamlit as st
 from components import chart_view
 
 from sightline.charts.slices import simpson_chart, slice_labels, slice_metric_chart
-from sightline.slices import DEFAULT_N_BINS, METRICS, TASK_METRICS
+from sightline.core.vocabulary import METRICS
+from sightline.slices.encoding import DEFAULT_N_BINS
+from sightline.slices.outcomes import TASK_METRICS
 
 COLUMNS_KEY = "slices.columns"      # the columns to slice by
 COMBINE_KEY = "slices.combine"      # each column alone, or their intersections

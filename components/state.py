@@ -8,9 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from components.access import scrub
-from sightline.audit import Audit, sample_audit_path
-from sightline.errors import SightlineInputError
-from sightline.spec import AuditSpec, load_spec
+from sightline.data.audit import Audit, sample_audit_path
+from sightline.core.errors import SightlineInputError
+from sightline.data.spec import AuditSpec, load_spec
 
 SPEC_KEY = "sightline.spec"            # the active AuditSpec
 UPLOAD_DIR_KEY = "sightline.upload_dir"  # access.UploadFolder: the files now in the upload boxes (copies, never originals)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sightline.sections import AMBER, GREEN, NOT_COMPUTED, RED, UNAVAILABLE, Section, Verdict
+from sightline.core.section import AMBER, GREEN, NOT_COMPUTED, RED, UNAVAILABLE, Section, Verdict
 
 _STYLE = {
     GREEN: (":material/check_circle:", "Healthy", st.success),

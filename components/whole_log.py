@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components import cache
-from sightline.audit import Audit
-from sightline.scale_tables import largest_gap, whole_log_counts, whole_log_rates
+from sightline.data.audit import Audit
+from sightline.data.scale_tables import largest_gap, whole_log_counts, whole_log_rates
 
 
 def render_whole_log(audit: Audit) -> None:

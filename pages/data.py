@@ -3,8 +3,8 @@
 import streamlit as st
 
 from components import data_source, router, state
-from sightline.deployment import current_deployment
-from sightline.spec import spec_to_yaml
+from sightline.core.deployment import current_deployment
+from sightline.data.spec import spec_to_yaml
 
 router.ensure_routed()
 

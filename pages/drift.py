@@ -7,7 +7,7 @@ import streamlit as st
 from components import cache, chart_view, router, state
 from components import drift as ui
 from sightline.charts import drift as charts
-from sightline.drift_windows import WINDOWS, flagged_windows_text
+from sightline.drift.windows import WINDOWS, flagged_windows_text
 
 router.ensure_routed()
 

@@ -7,9 +7,10 @@ from components import cache, router, state
 from components.fairness import (WHATIF_COLUMN_KEY, WHATIF_CONSTRAINT_KEY, render_column, threshold_sliders,
                                  tradeoff_view, whatif_results)
 from components.verdicts import render_verdict
-from sightline.errors import MissingInputError
-from sightline.fairness import TASK_SUMMARIES, fairness_verdict
-from sightline.fairness_whatif import CONSTRAINTS
+from sightline.core.errors import MissingInputError
+from sightline.fairness.section import fairness_verdict
+from sightline.fairness.summaries import TASK_SUMMARIES
+from sightline.fairness.whatif import CONSTRAINTS
 
 router.ensure_routed()
 

@@ -8,8 +8,8 @@ from components.operations import (chart_with_table, incident_sentences, ms_tabl
 from components.verdicts import render_verdict
 from sightline.charts.operations import (invalid_rate_chart, latency_distribution_chart, latency_over_time_chart,
                                          throughput_chart)
-from sightline.errors import MissingInputError
-from sightline.operations import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS, operations_verdict
+from sightline.core.errors import MissingInputError
+from sightline.operations.section import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS, operations_verdict
 
 router.ensure_routed()
 

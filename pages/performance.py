@@ -6,7 +6,7 @@ import streamlit as st
 from components import cache, router, state
 from components import performance as ui
 from components.verdicts import render_verdict
-from sightline.sections import AMBER, GREEN, RED
+from sightline.core.section import AMBER, GREEN, RED
 
 router.ensure_routed()
 

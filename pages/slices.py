@@ -6,9 +6,10 @@ import streamlit as st
 from components import cache, router, state
 from components.slices import render_simpson, render_slice_view, render_worst_slices, slice_controls, sort_table
 from components.verdicts import render_verdict
-from sightline.errors import MissingInputError
-from sightline.sections import NOT_COMPUTED, UNAVAILABLE
-from sightline.slices import METRICS, min_slice_size
+from sightline.core.errors import MissingInputError
+from sightline.core.section import NOT_COMPUTED, UNAVAILABLE
+from sightline.core.vocabulary import METRICS
+from sightline.slices.section import min_slice_size
 
 router.ensure_routed()
 

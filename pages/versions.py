@@ -8,8 +8,8 @@ from components.verdicts import render_verdict
 from sightline.charts.versions import (agreement_over_time_chart, disagreement_band_chart, disagreement_slice_chart,
                                        latency_comparison_chart, metric_difference_chart, metric_effects,
                                        score_scatter_chart)
-from sightline.errors import MissingInputError
-from sightline.versions import NO_VERSION_COLUMN, ONE_VERSION, versions_verdict
+from sightline.core.errors import MissingInputError
+from sightline.versions.section import NO_VERSION_COLUMN, ONE_VERSION, versions_verdict
 
 router.ensure_routed()
 

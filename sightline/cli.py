@@ -12,8 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
-from sightline.charts.labels import PROSE_LIMIT, short_words
-from sightline.errors import SightlineInputError
+from sightline.core.text import PROSE_LIMIT, short_words
+from sightline.core.errors import SightlineInputError
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 log = logging.getLogger("sightline")
@@ -36,16 +36,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args) -> int:
-    from sightline.audit import _read  # one reader for CLI and app
-    from sightline.spec import load_spec
-    from sightline.validation import ERROR, validate_inputs
+    from sightline.data.audit import _read  # one reader for CLI and app
+    from sightline.data.spec import load_spec
+    from sightline.data.validation import ERROR, validate_inputs
 
     spec = load_spec(args.audit)
     current, cur_info, drawn = _read(spec, spec.current, "current")
     reference = _read(spec, spec.reference, "reference")[0] if spec.reference is not None else None
     findings = validate_inputs(spec, current, reference)
     if spec.model_path() is not None:
-        from sightline.audit import load_audit
+        from sightline.data.audit import load_audit
 
         if not any(f.level == ERROR for f in findings):
             load_audit(spec)  # raises ModelError for a bad model
@@ -63,8 +63,8 @@ def _validate(args) -> int:
 def _gate_areas(text: str) -> list[str]:
     """The areas named by ``--fail-on`` (comma-separated). A name that is no gate's area raises
     :class:`SpecError`: a misspelt area would otherwise switch its gates off without a word."""
-    from sightline.errors import SpecError
-    from sightline.gates import GATES
+    from sightline.core.errors import SpecError
+    from sightline.report.gates import GATES
 
     known = list(dict.fromkeys(g.area for g in GATES.values()))
     wanted = [a.strip() for a in text.split(",") if a.strip()]
@@ -77,9 +77,9 @@ def _gate_areas(text: str) -> list[str]:
 
 
 def _report(args) -> int:
-    from sightline.audit import load_audit
-    from sightline.report import build_report, default_workers, report_json
-    from sightline.spec import load_spec
+    from sightline.data.audit import load_audit
+    from sightline.report.registry import build_report, default_workers, report_json
+    from sightline.data.spec import load_spec
 
     wanted = _gate_areas(args.fail_on)  # before any work: a typo must not cost a whole run
     spec = load_spec(args.audit)
@@ -104,7 +104,7 @@ def _report(args) -> int:
     written = ["report.json"] + write_card_files(report, out, doc=assemble_card(report, graphics=graphics))
     failed = []
     if wanted:
-        from sightline.gates import evaluate_gates
+        from sightline.report.gates import evaluate_gates
 
         failed = [g for g in evaluate_gates(report) if g.area in wanted and not g.passed]
     if not args.quiet:

@@ -21,13 +21,13 @@ os.environ["SIGHTLINE_PRECOMPUTE"] = "0"
 
 @pytest.fixture(scope="session")
 def sample_spec():
-    from sightline.spec import load_spec
+    from sightline.data.spec import load_spec
 
     return load_spec(SAMPLE_AUDIT)
 
 
 @pytest.fixture(scope="session")
 def sample_audit(sample_spec):
-    from sightline.audit import load_audit
+    from sightline.data.audit import load_audit
 
     return load_audit(sample_spec)

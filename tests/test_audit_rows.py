@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.audit import _categorical_equals_str, _categorical_value_counts_as_str
+from sightline.data.audit import _categorical_equals_str, _categorical_value_counts_as_str
 
 
 def _random_versions(seed: int) -> pd.Series:

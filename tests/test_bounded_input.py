@@ -20,19 +20,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.audit import load_audit
-from sightline.calibration import calibration_by_group, errors_from_table, reliability_table
+from sightline.data.audit import load_audit
+from sightline.calibration.section import calibration_by_group, errors_from_table, reliability_table
 from sightline.card.build import assemble_card
 from sightline.card.export import write_card_files
 from sightline.card.fields import CardFields, Citation, License, Owner, Risk
 from sightline.card.render_html import render_html
 from sightline.card.render_md import escape, render_markdown
 from sightline.charts import chart_spec
-from sightline.charts.labels import LABEL_LIMIT, short_label, short_words
-from sightline.report import build_report, report_json
-from sightline.sections import NOT_COMPUTED, UNAVAILABLE
-from sightline.spec import spec_from_dict
-from sightline.validation import IDENTIFIER_MIN_ROWS, MAX_GROUPS, refused_group_columns, too_many_groups
+from sightline.core.text import LABEL_LIMIT, short_label, short_words
+from sightline.report.registry import build_report, report_json
+from sightline.core.section import NOT_COMPUTED, UNAVAILABLE
+from sightline.data.spec import spec_from_dict
+from sightline.data.validation import IDENTIFIER_MIN_ROWS, MAX_GROUPS, refused_group_columns, too_many_groups
 
 
 # -- the grouping cap --------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def test_markdown_card_escapes_fields_and_category_values(hostile_report):
 
 
 def test_an_intersection_of_too_many_groups_is_left_out_with_a_note(tmp_path):
-    from sightline.fairness import fairness_result
+    from sightline.fairness.section import fairness_result
 
     n, k = 8000, 40  # two columns of 40 values each: ~1,600 combinations present, more than MAX_GROUPS
     rng = np.random.default_rng(5)
@@ -329,7 +329,7 @@ def test_an_intersection_of_too_many_groups_is_left_out_with_a_note(tmp_path):
 
 def test_the_rates_chart_draws_the_largest_groups_and_the_reference():
     from sightline.charts.fairness import MAX_CHART_GROUPS, group_rates_chart
-    from sightline.fairness import group_metrics
+    from sightline.fairness.section import group_metrics
 
     rng = np.random.default_rng(2)
     groups = np.repeat([f"g{i:03d}" for i in range(100)], np.arange(100) + 31)  # g099 largest, g000 smallest

@@ -56,7 +56,7 @@ def test_model_card_downloads_carry_the_charts_drawn_in_the_background(tmp_path,
     from playwright.sync_api import sync_playwright
 
     from sightline.card.build import chart_outlines
-    from sightline.report import build_report
+    from sightline.report.registry import build_report
     from tests.browser import CHROMIUM_ARGS, wait_until_idle
 
     n_charts = len(chart_outlines(build_report(sample_audit))[0])

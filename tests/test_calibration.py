@@ -12,8 +12,8 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-from sightline import calibration as C
-from sightline.errors import MissingInputError
+from sightline.calibration import section as C
+from sightline.core.errors import MissingInputError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_metrics import make_audit
@@ -120,7 +120,7 @@ def test_settings_fall_back_with_a_note():
 
 # ------------------------------------------------------------------ sections
 def test_calibration_section_on_the_sample(sample_audit):
-    from sightline.report import to_jsonable
+    from sightline.report.registry import to_jsonable
 
     section = C.calibration_section(sample_audit)
     labelled = sample_audit.labelled()
@@ -158,7 +158,7 @@ def test_top_label_calibration_for_multiclass(tmp_path):
 
 
 def test_regression_and_missing_inputs_explain_themselves(tmp_path):
-    from sightline.report import compute_section
+    from sightline.report.registry import compute_section
 
     (tmp_path / "r").mkdir()
     section = C.calibration_section(make_audit(tmp_path / "r", "regression"))
@@ -185,7 +185,7 @@ def test_quantile_setting_from_the_audit_file(tmp_path):
 def test_weighted_errors_equal_three_bincounts_and_repeated_rows(seed):
     """ECE/MCE under bootstrap weights count positives and rows in one bincount: bit for bit
     the three separate weighted bincounts, and the plain ECE of the rows repeated by weight."""
-    from sightline.metrics import resample_weights
+    from sightline.stats.bootstrap import resample_weights
 
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(20, 800)), int(rng.integers(2, 15))

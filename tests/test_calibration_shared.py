@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline import calibration as C
-from sightline.metrics import BootstrapSettings, resample_weights
-from sightline.metrics_bootstrap import SharedResampleWeights
+from sightline.calibration import section as C
+from sightline.performance.section import BootstrapSettings
+from sightline.stats.bootstrap import resample_weights
+from sightline.stats.bootstrap import SharedResampleWeights
 
 
 def _noise_by_bincount(y_prob, edges, *, n_sim, max_rows, seed):

@@ -17,7 +17,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from sightline.audit import load_audit
+from sightline.data.audit import load_audit
 from sightline.card.build import assemble_card, build_model_card, card_readiness, metric_value_text
 from sightline.card.export import card_bytes, write_card_files
 from sightline.card.fields import (CardFields, Citation, License, Owner, Risk, TRAIL_MARKER, card_mapping,
@@ -26,10 +26,10 @@ from sightline.card.format import number
 from sightline.card.render_html import render_html
 from sightline.card.render_md import render_markdown
 from sightline.card.validate import SCHEMA_PATH
-from sightline.errors import SpecError
-from sightline.report import Report
-from sightline.sections import AMBER, GREEN, CardMetric, Chart, Section, Verdict, unavailable_section
-from sightline.spec import spec_from_dict, spec_from_yaml, spec_to_yaml
+from sightline.core.errors import SpecError
+from sightline.report.registry import Report
+from sightline.core.section import AMBER, GREEN, CardMetric, Chart, Section, Verdict, unavailable_section
+from sightline.data.spec import spec_from_dict, spec_from_yaml, spec_to_yaml
 
 MIN_GROUP = 30
 
@@ -357,7 +357,7 @@ def test_number_formatting():
 # -- the bundled sample -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def sample_report(sample_audit):
-    from sightline.report import build_report
+    from sightline.report.registry import build_report
 
     return build_report(sample_audit)
 
@@ -405,8 +405,8 @@ def test_sample_card_lists_every_input_hash(sample_report, sample_doc):
 
 
 def test_regenerating_from_the_same_inputs_gives_the_same_numbers(sample_audit, sample_doc):
-    from sightline.audit import load_audit as reload
-    from sightline.report import build_report
+    from sightline.data.audit import load_audit as reload
+    from sightline.report.registry import build_report
 
     # A fresh load and a fresh report; charts are left out (graphics=((), ())): only numbers are compared.
     again = assemble_card(build_report(reload(sample_audit.spec)), graphics=((), ()))

@@ -137,7 +137,7 @@ def test_bad_yaml(small_audit):
 
 
 def test_the_user_files_are_never_modified(small_audit):
-    from sightline.io import file_sha256
+    from sightline.data.io import file_sha256
 
     folder, data, _ = small_audit
     path = _write(folder, data)
@@ -162,7 +162,7 @@ def _without_timings(doc):
 
 def test_areas_computed_in_parallel_equal_areas_computed_one_by_one(sample_report, sample_audit):
     """The CLI computes areas in threads (one per core); the numbers are those of a sequential run."""
-    from sightline.report import build_report, report_json
+    from sightline.report.registry import build_report, report_json
 
     result, out = sample_report
     assert result.returncode == 0, result.stderr

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline import drift_windows as dw
-from sightline.drift import drift_over_time, drift_section, drift_vs_reference, label_free_summary
-from sightline.feature_changes import QUANTILES, _windowed_quantiles
+from sightline.drift import windows as dw
+from sightline.drift.section import drift_over_time, drift_section, drift_vs_reference, label_free_summary
+from sightline.drift.feature_changes import QUANTILES, _windowed_quantiles
 from tests.test_drift import make_audit, synthetic
 
 

@@ -1,4 +1,4 @@
-"""sightline.drift_tests equals evidently: on random data, run_evidently's fast path (no
+"""sightline.drift.methods equals evidently: on random data, run_evidently's fast path (no
 evidently) gives the same test, statistic / p-value, threshold and drifted flag per column, and
 the same DriftedColumnsCount result, as evidently's own Report (run_evidently(engine="evidently")).
 
@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline import drift_tests as dt
-from sightline import drift_windows as dw
-from sightline.drift_config import DriftSettings
-from sightline.drift_reference import run_evidently
+from sightline.drift import methods as dt
+from sightline.drift import windows as dw
+from sightline.drift.settings import DriftSettings
+from sightline.drift.reference import run_evidently
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_AUDIT = ROOT / "sample_data" / "audit.yaml"
@@ -179,14 +179,14 @@ def test_a_test_sightline_does_not_reproduce_runs_evidently():
 
 
 def test_the_default_path_never_imports_evidently():
-    code = ("import sys; from sightline.spec import load_spec; from sightline.audit import load_audit; "
-            "from sightline.drift import drift_section; "
+    code = ("import sys; from sightline.data.spec import load_spec; from sightline.data.audit import load_audit; "
+            "from sightline.drift.section import drift_section; "
             f"a = load_audit(load_spec({str(SAMPLE_AUDIT)!r})); s = drift_section(a); "
             "assert 'evidently' not in sys.modules, 'evidently imported'; "
             "print(s.provenance['evidently']['implementation'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.startswith("sightline.drift_tests") and dt.EVIDENTLY_CHECKED in out.stdout
+    assert out.stdout.startswith("sightline.drift.methods") and dt.EVIDENTLY_CHECKED in out.stdout
 
 
 def test_implemented_tests_follow_evidentlys_column_types():

@@ -1,4 +1,4 @@
-"""ROC AUCs from one sort of the scores (sightline.score_ranking) equal scikit-learn's
+"""ROC AUCs from one sort of the scores (sightline.stats.ranking) equal scikit-learn's
 ``roc_auc_score`` (0/1 labels) and the straightforward ``expected_roc_auc`` (probabilities), on
 random data with and without ties, NaN scores, subsets and windows."""
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from sightline.estimation import estimate_performance, expected_roc_auc, performance_by_window, realised_performance
-from sightline.score_ranking import roc_auc_ordered, score_order, subset_order, window_orders
+from sightline.drift.estimation import estimate_performance, expected_roc_auc, performance_by_window, realised_performance
+from sightline.stats.ranking import roc_auc_ordered, score_order, subset_order, window_orders
 
 
 def _scores(rng, n: int, kind: int) -> np.ndarray:

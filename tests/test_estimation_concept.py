@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import brentq
 from scipy.special import expit, logit
 
-from sightline.concept_drift import base_rate_shift, concept_drift_segments, grouped_shift
+from sightline.drift.concept import base_rate_shift, concept_drift_segments, grouped_shift
 
 
 def _few_scores(n: int, seed: int, distinct: int = 300):

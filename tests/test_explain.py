@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from sightline.audit import Audit
-from sightline.errors import DataError, ModelError, SpecError
-from sightline.spec import AuditSpec, Columns, Source
+from sightline.data.audit import Audit
+from sightline.core.errors import DataError, ModelError, SpecError
+from sightline.data.spec import AuditSpec, Columns, Source
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -81,7 +81,7 @@ def test_global_ranking_equals_shaps_own_tree_explainer():
     import shap
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from sightline.explain import ExplainSettings, explain_audit, global_importance
+    from sightline.explain.section import ExplainSettings, explain_audit, global_importance
 
     df = _frame()
     num = ["x1", "x2", "noise"]
@@ -101,7 +101,7 @@ def test_folded_one_hot_importance_is_the_sum_of_its_columns():
     import shap
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from sightline.explain import ExplainSettings, explain_audit
+    from sightline.explain.section import ExplainSettings, explain_audit
 
     df = _frame()
     model = _one_hot_pipeline(HistGradientBoostingClassifier(max_iter=40, random_state=0)).fit(df[FEATURES], df["y"])
@@ -124,7 +124,7 @@ def test_tracing_encoded_columns_through_nested_preprocessing():
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    from sightline.explain import _Untraceable, transformed_sources
+    from sightline.explain.attribution import _Untraceable, transformed_sources
 
     df = _frame(80)
     prep = ColumnTransformer([
@@ -145,8 +145,8 @@ def test_tracing_encoded_columns_through_nested_preprocessing():
 def test_additivity_holds_in_the_space_shap_explains():
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
-    from sightline.explain import ExplainSettings, explain_audit
-    from sightline.surrogate import logit
+    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain.surrogate import logit
 
     df = _frame(400)
     # HGB: SHAP explains log-odds; the check compares with the model's own decision_function
@@ -164,7 +164,7 @@ def test_additivity_holds_in_the_space_shap_explains():
 
 
 def test_additivity_check_reports_a_failure():
-    from sightline.explain import additivity_check
+    from sightline.explain.section import additivity_check
 
     values = np.array([[0.5, 0.25], [1.0, -1.0]])
     ok = additivity_check(values, np.array([0.0, 1.0]), np.array([0.75, 1.0]))
@@ -178,7 +178,7 @@ def test_positive_label_that_is_the_first_class_flips_the_sign():
     import shap
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from sightline.explain import ExplainSettings, explain_audit
+    from sightline.explain.section import ExplainSettings, explain_audit
 
     df = _frame(300)
     num = ["x1", "x2", "noise"]
@@ -196,7 +196,7 @@ def test_linear_model_matches_the_closed_form():
     """For a linear model with independent features, SHAP_j = coef_j × (x_j − mean of x_j over the background)."""
     from sklearn.linear_model import LogisticRegression
 
-    from sightline.explain import ExplainSettings, explain_audit
+    from sightline.explain.section import ExplainSettings, explain_audit
 
     df = _frame(500)
     model = _one_hot_pipeline(LogisticRegression(max_iter=500)).fit(df[FEATURES], df["y"])
@@ -216,7 +216,7 @@ def test_linear_model_matches_the_closed_form():
 def test_other_models_get_a_model_agnostic_explainer_that_adds_up():
     from sklearn.neighbors import KNeighborsClassifier
 
-    from sightline.explain import ExplainSettings, explain_audit, global_importance
+    from sightline.explain.section import ExplainSettings, explain_audit, global_importance
 
     df = _frame(300)
     model = _one_hot_pipeline(KNeighborsClassifier(n_neighbors=15)).fit(df[FEATURES], df["y"])
@@ -232,7 +232,7 @@ def test_preprocessing_that_mixes_features_is_explained_as_a_whole():
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from sightline.explain import ExplainSettings, explain_audit
+    from sightline.explain.section import ExplainSettings, explain_audit
 
     df = _frame(200)
     num = ["x1", "x2", "noise"]
@@ -250,7 +250,7 @@ def test_permutation_shap_equals_exact_shapley_values_by_enumeration():
 
     from sklearn.neighbors import KNeighborsClassifier
 
-    from sightline.explain import permutation_shap
+    from sightline.explain.attribution import permutation_shap
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))
@@ -279,7 +279,7 @@ def test_permutation_shap_equals_exact_shapley_values_by_enumeration():
 def test_multiclass_and_regression_models_add_up():
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    from sightline.explain import ExplainSettings, explain_audit
+    from sightline.explain.section import ExplainSettings, explain_audit
 
     df = _frame(400)
     num = ["x1", "x2", "noise"]
@@ -303,7 +303,7 @@ def test_multiclass_and_regression_models_add_up():
 def test_a_model_file_that_is_not_a_model(tmp_path):
     import skops.io as sio
 
-    from sightline.model import load_model
+    from sightline.data.model import load_model
 
     sio.dump({"weights": [1, 2, 3]}, tmp_path / "dict.skops")
     (tmp_path / "text.skops").write_text("this is not a model")
@@ -316,7 +316,7 @@ def test_a_model_file_that_is_not_a_model(tmp_path):
 def test_a_model_that_does_not_accept_the_features_gives_a_clear_message():
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from sightline.explain import explain_audit
+    from sightline.explain.section import explain_audit
 
     df = _frame(200)
     other = df.rename(columns={"x1": "income_2019"})
@@ -333,7 +333,7 @@ def test_a_model_that_does_not_accept_the_features_gives_a_clear_message():
 
 # ---------------------------------------------------------------------------- without the model
 def test_precomputed_shap_columns_are_read_and_checked():
-    from sightline.explain import explain_audit, global_importance
+    from sightline.explain.section import explain_audit, global_importance
 
     rng = np.random.default_rng(3)
     df = _frame(300)
@@ -357,8 +357,8 @@ def test_precomputed_shap_columns_are_read_and_checked():
 def test_surrogate_mimics_scores_that_are_a_simple_function_of_the_features():
     from sklearn.metrics import r2_score
 
-    from sightline.explain import ExplainSettings, explain_audit, global_importance
-    from sightline.surrogate import logit
+    from sightline.explain.section import ExplainSettings, explain_audit, global_importance
+    from sightline.explain.surrogate import logit
 
     df = _frame(3000)
     df["score"] = expit(2.0 * df["x1"] - 1.0 * df["x2"] + np.where(df["colour"] == "red", 1.0, -0.5))
@@ -377,7 +377,7 @@ def test_surrogate_mimics_scores_that_are_a_simple_function_of_the_features():
 
 
 def test_a_surrogate_that_cannot_mimic_the_scores_is_flagged():
-    from sightline.explain import ExplainSettings, explain_audit, section_from_result
+    from sightline.explain.section import ExplainSettings, explain_audit, section_from_result
 
     df = _frame(1500)
     df["score"] = np.random.default_rng(9).uniform(0.01, 0.99, len(df))  # unrelated to the features
@@ -391,7 +391,7 @@ def test_a_surrogate_that_cannot_mimic_the_scores_is_flagged():
 
 
 def test_surrogate_of_predicted_classes_reports_agreement_and_its_baseline():
-    from sightline.explain import ExplainSettings, explain_audit
+    from sightline.explain.section import ExplainSettings, explain_audit
 
     df = _frame(1200)
     df["pred"] = np.where(df["x1"] > 0.3, "yes", "no")
@@ -403,7 +403,7 @@ def test_surrogate_of_predicted_classes_reports_agreement_and_its_baseline():
 
 # ---------------------------------------------------------------------------- pure pieces
 def test_stratified_sample_is_proportional_and_seeded():
-    from sightline.explain import stratified_sample
+    from sightline.explain.section import stratified_sample
 
     strata = np.array([0] * 900 + [1] * 100)
     pos = stratified_sample(strata, 100, seed=1)
@@ -418,8 +418,10 @@ def test_stratified_sample_is_proportional_and_seeded():
 
 
 def test_importance_tables_against_hand_counts():
-    from sightline.explain import (Explanation, global_importance, group_importance_table, importance_by_group,
-                                   importance_shift, largest_group_difference)
+    from sightline.explain.section import (
+        Explanation, global_importance, group_importance_table, importance_shift, largest_group_difference,
+    )
+    from sightline.explain.results import importance_by_group
 
     values = pd.DataFrame({"a": [1.0, -3.0, 2.0, 0.0], "b": [1.0, 1.0, -2.0, 4.0], "c": [1.0, -1.0, 1.0, 1.0]})
     imp = global_importance(values)  # mean |SHAP|: a 1.5, b 2, c 1 (total 4.5)
@@ -443,7 +445,7 @@ def test_importance_tables_against_hand_counts():
 
 
 def test_confident_errors_and_row_lookup():
-    from sightline.explain import confident_errors, find_row
+    from sightline.explain.section import confident_errors, find_row
 
     df = pd.DataFrame({"id": ["r1", "r2", "r3", "r4", "r5"], "x1": [1, 2, 3, 4, 5], "x2": 0.0, "noise": 0.0, "colour": "red",
                        "group": "A", "y": ["no", "no", "yes", "yes", None], "score": [0.9, 0.6, 0.1, 0.8, 0.99]})
@@ -458,7 +460,7 @@ def test_confident_errors_and_row_lookup():
 
 
 def test_bad_settings_name_the_key():
-    from sightline.explain import explain_settings
+    from sightline.explain.section import explain_settings
 
     spec = AuditSpec(name="t", task="binary", current=Source(path="x"), columns=Columns(), positive_label=1,
                      explain={"sample_size": "lots"})
@@ -468,7 +470,7 @@ def test_bad_settings_name_the_key():
 
 def test_charts_hold_the_results_numbers():
     from sightline.charts.explain import beeswarm_frame, importance_bar, waterfall_frame
-    from sightline.explain import LocalExplanation, global_importance
+    from sightline.explain.section import LocalExplanation, global_importance
 
     values = pd.DataFrame({"a": [1.0, -3.0], "b": [0.5, 0.5]})
     spec = importance_bar(global_importance(values)).to_dict()
@@ -483,8 +485,8 @@ def test_charts_hold_the_results_numbers():
 
 # ---------------------------------------------------------------------------- the bundled sample
 def test_sample_audit_section(sample_audit):
-    from sightline.explain import ExplainSettings, explain_audit, section_from_result
-    from sightline.report import to_jsonable
+    from sightline.explain.section import ExplainSettings, explain_audit, section_from_result
+    from sightline.report.registry import to_jsonable
 
     result = explain_audit(sample_audit, ExplainSettings(sample_size=300))
     section = section_from_result(sample_audit, result)

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.explain_results import (_smallest_draws_by_sorting, _smallest_draws_per_stratum, _stratum_codes,
+from sightline.explain.results import (_smallest_draws_by_sorting, _smallest_draws_per_stratum, _stratum_codes,
                                        stratified_sample)
-from sightline.surrogate import FeatureEncoder, fit_surrogate
+from sightline.explain.surrogate import FeatureEncoder, fit_surrogate
 
 
 def _lexsort_sample(strata, n: int, seed: int) -> np.ndarray:
@@ -129,7 +129,7 @@ def test_surrogate_backend_equals_tree_explainer_and_surrogate_output():
     import shap
     from threadpoolctl import threadpool_limits
 
-    from sightline.explain_backends import _SurrogateBackend
+    from sightline.explain.backends import _SurrogateBackend
 
     rng = np.random.default_rng(2)
     frame = _mixed_frame(rng, 1500).drop(columns=["obj_mixed"])
@@ -163,7 +163,7 @@ def test_drawn_rows_is_a_bounded_seeded_aligned_subset():
 
 def _confident_errors_converting_every_row(audit, n: int = 10) -> pd.DataFrame:
     """confident_errors as it was written before: ids and labels of every labelled row as text."""
-    from sightline.explain import row_ids
+    from sightline.explain.section import row_ids
 
     labelled = audit.labelled()
     y, pred = audit.y_true(labelled), audit.y_pred(labelled)
@@ -187,7 +187,7 @@ def _confident_errors_converting_every_row(audit, n: int = 10) -> pd.DataFrame:
 @pytest.mark.parametrize("id_column", ["id", None])
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_confident_errors_equal_converting_every_row(id_column, task):
-    from sightline.explain import confident_errors
+    from sightline.explain.section import confident_errors
     from tests.test_explain import _audit
 
     rng = np.random.default_rng(9)

@@ -10,22 +10,13 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 
-from sightline.fairness import (
-    NOTE_ONE_ROW,
-    confusion_counts,
-    disparities,
-    fairness_over_time,
-    fairness_result,
-    fairness_section,
-    fairness_summaries,
-    four_fifths_rule,
-    group_codes,
-    group_metrics,
-    katz_ratio,
-    multiclass_group_metrics,
-    newcombe_difference,
+from sightline.fairness.section import (
+    disparities, fairness_over_time, fairness_result, fairness_section, fairness_summaries,
+    four_fifths_rule, group_codes, group_metrics, multiclass_group_metrics, newcombe_difference,
     regression_group_metrics,
 )
+from sightline.fairness.groups import NOTE_ONE_ROW, confusion_counts
+from sightline.fairness.summaries import katz_ratio
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -42,8 +33,8 @@ def synthetic(n=6000, seed=0, gap=0.0):
 
 def audit_from_frame(tmp_path, frame: pd.DataFrame, **fairness):
     """A loaded audit over ``frame`` (written to parquet), binary with positive label 'yes'."""
-    from sightline.audit import load_audit
-    from sightline.spec import spec_from_dict
+    from sightline.data.audit import load_audit
+    from sightline.data.spec import spec_from_dict
 
     frame.to_parquet(tmp_path / "log.parquet")
     spec = spec_from_dict({
@@ -302,7 +293,7 @@ def test_section_exports_leave_small_groups_out(tmp_path):
             assert not table.iloc[:, 0].astype(str).str.contains("Tiny").any()
     for chart in section.charts:
         assert "Tiny" not in json.dumps(chart.chart.to_dict())
-    from sightline.report import to_jsonable
+    from sightline.report.registry import to_jsonable
 
     json.dumps(to_jsonable(section.report))  # JSON-safe
 
@@ -319,7 +310,7 @@ def test_card_metrics_carry_intervals_and_counts(tmp_path):
 
 
 def test_missing_inputs_explain_themselves(tmp_path):
-    from sightline.errors import MissingInputError
+    from sightline.core.errors import MissingInputError
 
     y, p, s, sf = synthetic(n=200, seed=10)
     frame = log_frame(y, p, s, sf).drop(columns=["sex", "race"])
@@ -393,7 +384,7 @@ def test_sample_audit_shows_the_adult_gaps(sample_audit):
 
 # ---------------------------------------------------------------------------- threshold what-if
 def test_rates_at_per_group_thresholds():
-    from sightline.fairness_whatif import rates_at_thresholds
+    from sightline.fairness.whatif import rates_at_thresholds
 
     y, p, s, sf = synthetic(n=4000, seed=13, gap=0.1)
     groups, summ = rates_at_thresholds(y, s, sensitive_features=sf["sex"], thresholds={"Female": 0.3, "Male": 0.6})
@@ -409,7 +400,7 @@ def test_rates_at_per_group_thresholds():
 @pytest.mark.parametrize("constraint,gap_col", [("demographic_parity", "selection_rate"),
                                                 ("true_positive_rate_parity", "true_positive_rate")])
 def test_tradeoff_curve_narrows_the_gap(constraint, gap_col):
-    from sightline.fairness_whatif import tradeoff_curve
+    from sightline.fairness.whatif import tradeoff_curve
 
     y, p, s, sf = synthetic(n=5000, seed=14, gap=0.15)
     t = tradeoff_curve(y, s, sensitive_features=sf["sex"], constraint=constraint, sample_size=5000, n_points=4)
@@ -431,7 +422,7 @@ def test_tradeoff_curve_narrows_the_gap(constraint, gap_col):
 
 
 def test_tradeoff_equalized_odds_mixes_to_the_strict_rule():
-    from sightline.fairness_whatif import tradeoff_curve
+    from sightline.fairness.whatif import tradeoff_curve
 
     y, p, s, sf = synthetic(n=6000, seed=15, gap=0.15)
     t = tradeoff_curve(y, s, sensitive_features=sf["sex"], constraint="equalized_odds", sample_size=6000, n_points=5)
@@ -444,7 +435,7 @@ def test_tradeoff_equalized_odds_mixes_to_the_strict_rule():
 
 
 def test_tradeoff_samples_a_bounded_number_of_rows():
-    from sightline.fairness_whatif import tradeoff_curve
+    from sightline.fairness.whatif import tradeoff_curve
 
     y, p, s, sf = synthetic(n=3000, seed=19, gap=0.15)
     t = tradeoff_curve(y, s, sensitive_features=sf["sex"], sample_size=1000, n_points=2)
@@ -452,7 +443,7 @@ def test_tradeoff_samples_a_bounded_number_of_rows():
 
 
 def test_tradeoff_needs_two_big_groups():
-    from sightline.fairness_whatif import tradeoff_curve
+    from sightline.fairness.whatif import tradeoff_curve
 
     y, p, s, sf = synthetic(n=500, seed=16)
     t = tradeoff_curve(y, s, sensitive_features=pd.Series(["only"] * 500, name="g"))
@@ -460,7 +451,7 @@ def test_tradeoff_needs_two_big_groups():
 
 
 def test_logged_score_estimator_returns_the_score():
-    from sightline.fairness_whatif import LoggedScoreEstimator
+    from sightline.fairness.whatif import LoggedScoreEstimator
 
     proba = LoggedScoreEstimator().predict_proba(np.array([[0.2], [0.9]]))
     np.testing.assert_allclose(proba, [[0.8, 0.2], [0.1, 0.9]])
@@ -483,9 +474,9 @@ def test_rates_chart_holds_the_group_table():
 
 
 def test_vectorised_bootstrap_agrees_with_a_plain_resampling_loop():
-    """Our count-matrix bootstrap of ROC AUC against sightline.stats.bootstrap_interval
+    """Our count-matrix bootstrap of ROC AUC against sightline.stats.intervals.bootstrap_interval
     (row resampling + scikit-learn) on the same data: the two 95% intervals agree closely."""
-    from sightline.stats import bootstrap_interval
+    from sightline.stats.intervals import bootstrap_interval
 
     rng = np.random.default_rng(18)
     n = 1500
@@ -518,7 +509,7 @@ def _auc_rows_reference(score, y, weights):
 def test_auc_fast_paths_equal_the_reference_bit_for_bit(ties):
     """Bootstrap AUC without ties (no reduceat, cumulative negatives) and the unweighted AUC
     (unstable sort, counts) give exactly the reference's bits, and scikit-learn's value."""
-    from sightline.fairness_metrics import _auc_rows, bootstrap_counts, roc_auc_value
+    from sightline.fairness.groups import _auc_rows, bootstrap_counts, roc_auc_value
 
     rng = np.random.default_rng(7)
     for n in (1, 2, 57, 3000):
@@ -541,7 +532,7 @@ def test_auc_fast_paths_equal_the_reference_bit_for_bit(ties):
 def test_bootstrap_counts_equal_one_bincount_over_all_resamples():
     """Counting each resample on its own gives the counts of the one bincount over B·m cells
     (same draws: one rng.integers call)."""
-    from sightline.fairness_metrics import bootstrap_counts
+    from sightline.fairness.groups import bootstrap_counts
 
     for m in (1, 5, 1234):
         draws = np.random.default_rng(3).integers(0, m, size=(40, m)) + (np.arange(40) * m)[:, None]
@@ -554,7 +545,7 @@ def test_bootstrap_counts_equal_one_bincount_over_all_resamples():
 def test_week_starts_equal_pandas_periods(unit):
     """Week starts from day numbers equal pandas' W-SUN periods' start times (values, dtype,
     index, name), NaT and dates before 1970 included."""
-    from sightline.fairness import week_starts
+    from sightline.fairness.section import week_starts
 
     rng = np.random.default_rng(21)
     ts = pd.Series(pd.to_datetime(rng.integers(-3_000_000_000, 3_000_000_000, 5_000), unit="s").astype(f"datetime64[{unit}]"),

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from sightline.errors import SpecError
-from sightline.gates import GATES, evaluate_gates, failed_gates
-from sightline.sections import AMBER, CardMetric, Section, Verdict, unavailable_section
-from sightline.spec import SECTION_KEYS
+from sightline.core.errors import SpecError
+from sightline.report.gates import GATES, evaluate_gates, failed_gates
+from sightline.core.section import AMBER, CardMetric, Section, Verdict, unavailable_section
+from sightline.data.spec import SECTION_KEYS
 
 
 def _report(gates: dict, sections: dict) -> SimpleNamespace:
@@ -119,7 +119,7 @@ def gated_audit(tmp_path_factory, sample_spec):
 
 
 def test_cli_exits_1_when_a_planted_gate_fails(gated_audit, tmp_path, capsys, monkeypatch):
-    import sightline.report as report_module
+    import sightline.report.registry as report_module
     from sightline.cli import main
 
     # Compute the report once and hand the same one to the second run (the sections do not change).

@@ -3,10 +3,10 @@
 import pandas as pd
 import pytest
 
-from sightline.errors import DataError
-from sightline.io import file_sha256, read_file, read_sql, read_source
-from sightline.roles import suggest_roles, suggest_sensitive, suggest_task
-from sightline.spec import Source
+from sightline.core.errors import DataError
+from sightline.data.io import file_sha256, read_file, read_sql, read_source
+from sightline.data.roles import suggest_roles, suggest_sensitive, suggest_task
+from sightline.data.spec import Source
 
 FRAME = pd.DataFrame({"id": ["a", "b", "c"], "x": [1.5, 2.0, None], "city": ["Zürich", "Paris", "Oslo"],
                       "y": [1, 0, 1], "p": [0.9, 0.2, 0.7]})
@@ -132,9 +132,9 @@ def test_parquet_log_is_read_column_selectively(tmp_path):
     is still the file's, and its fingerprint the file's SHA-256."""
     import numpy as np
 
-    from sightline.audit import load_audit
-    from sightline.io import parquet_columns
-    from sightline.spec import spec_from_dict
+    from sightline.data.audit import load_audit
+    from sightline.data.io import parquet_columns
+    from sightline.data.spec import spec_from_dict
 
     rng = np.random.default_rng(0)
     n = 200

@@ -10,17 +10,17 @@ import pytest
 from scipy.stats import binomtest, norm
 from sklearn import metrics as skm
 
-from sightline import metrics as M
-from sightline.errors import MissingInputError
-from sightline.stats import wilson_interval
+from sightline.performance import section as M
+from sightline.core.errors import MissingInputError
+from sightline.stats.intervals import wilson_interval
 
 
 # ------------------------------------------------------------------ synthetic audits
 def make_audit(tmp_path, task: str, *, n: int = 600, seed: int = 0, versions: bool = False,
                labelled_share: float = 1.0, score: bool = True, extra: dict | None = None):
     """A small audit on disk (CSV + audit.yaml) for binary, multiclass or regression, loaded."""
-    from sightline.audit import load_audit
-    from sightline.spec import spec_from_dict
+    from sightline.data.audit import load_audit
+    from sightline.data.spec import spec_from_dict
 
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({"rid": [f"r{i}" for i in range(n)], "x": rng.normal(size=n),
@@ -282,7 +282,7 @@ def test_regression_baselines_hand_computed():
 
 # ------------------------------------------------------------------ sections
 def test_performance_section_on_the_sample(sample_audit):
-    from sightline.report import to_jsonable
+    from sightline.report.registry import to_jsonable
 
     section = M.performance_section(sample_audit)
     labelled = sample_audit.labelled()

@@ -32,9 +32,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from sightline import model as model_module
-from sightline.errors import ModelError
-from sightline.model import allowed_type_names, load_model
+from sightline.data import model as model_module
+from sightline.core.errors import ModelError
+from sightline.data.model import allowed_type_names, load_model
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -458,7 +458,7 @@ def test_real_models_load_and_predict_as_before(tmp_path, name):
 
 
 def test_the_bundled_model_loads_and_reproduces_the_logged_scores(sample_spec):
-    from sightline.model import model_output
+    from sightline.data.model import model_output
 
     loaded = load_model(ROOT / "sample_data" / "model.skops")
     log = pd.read_parquet(ROOT / "sample_data" / "reference.parquet").head(300)
@@ -511,7 +511,7 @@ def test_the_command_line_refuses_the_model_and_runs_nothing(tmp_path, name):
 def test_the_dashboard_refuses_the_model_and_runs_nothing(tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from sightline.spec import load_spec
+    from sightline.data.spec import load_spec
     from tests.page_text import page_text
 
     spec = load_spec(_malicious_audit(tmp_path, "exec"))

@@ -10,12 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.errors import MissingInputError
-from sightline.operations import (
-    INVALID_REASONS, PERCENTILES, flag_slow_windows, group_percentiles, invalid_prediction_flags, invalid_rates,
-    latency_by_window, latency_incidents, latency_percentiles, operations_result, operations_section,
-    operations_verdict, throughput_by_window, window_starts,
+from sightline.core.errors import MissingInputError
+from sightline.operations.section import (
+    INVALID_REASONS, PERCENTILES, flag_slow_windows, invalid_prediction_flags, invalid_rates,
+    latency_incidents, latency_percentiles, operations_result, operations_verdict,
+    throughput_by_window, window_starts,
 )
+from sightline.report.compose import operations_section
+from sightline.stats.timing import group_percentiles, latency_by_window
 
 
 # --------------------------------------------------------------------------- percentiles
@@ -213,7 +215,7 @@ def test_sample_shadow_challenger_is_slower(sample_audit):
 
 def test_sample_section_metrics_report_and_charts(sample_audit):
     from sightline.charts import chart_png
-    from sightline.report import to_jsonable
+    from sightline.report.registry import to_jsonable
 
     section = operations_section(sample_audit)
     assert section.verdict.status == "amber"  # incidents, no latency gate, no invalid predictions
@@ -284,7 +286,7 @@ def test_group_percentiles_equal_numpy_percentile_per_group(seed):
 
 def _by_window_groupby(latency, starts, versions):
     """latency_by_window with a pandas groupby (the straightforward version)."""
-    from sightline.operations import PERCENTILE_COLUMNS, valid_latency, version_labels
+    from sightline.operations.section import PERCENTILE_COLUMNS, valid_latency, version_labels
 
     lat = valid_latency(latency)
     keys = pd.DataFrame({"window": pd.Series(starts).to_numpy(), "model_version": version_labels(versions, len(lat))})
@@ -303,7 +305,7 @@ def _by_window_groupby(latency, starts, versions):
 
 def _invalid_rates_groupby(flags, versions, starts=None):
     """invalid_rates with a pandas groupby (the straightforward version)."""
-    from sightline.operations import version_labels
+    from sightline.operations.section import version_labels
 
     data = flags.reset_index(drop=True).astype(int)
     data["model_version"] = version_labels(versions, len(flags))
@@ -346,7 +348,7 @@ def test_window_tables_equal_pandas_groupby(seed):
 def test_categorical_version_labels_equal_the_string_labels(sample_audit):
     """A categorical version column is labelled from its distinct values: the same categorical
     as labelling every row's string."""
-    from sightline.operations import _version_labels, version_labels
+    from sightline.operations.section import _version_labels, version_labels
 
     frame = sample_audit.current.assign(model_version=sample_audit.current["model_version"].astype("category"))
     got = version_labels(_version_labels(sample_audit, frame), len(frame))

@@ -7,20 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.operations import (
-    WINDOWS,
-    _latency_by_window,
-    invalid_prediction_flags,
-    invalid_rates,
-    latency_by_window,
-    latency_histogram,
-    throughput_by_window,
-    valid_latency,
-    version_labels,
-    window_groups,
-    window_starts,
+from sightline.operations.section import (
+    WINDOWS, _latency_by_window, invalid_prediction_flags, invalid_rates, latency_histogram,
+    throughput_by_window, valid_latency, version_labels, window_groups, window_starts,
 )
-from sightline.request_ids import ids_disjoint
+from sightline.stats.timing import latency_by_window
+from sightline.versions.request_ids import ids_disjoint
 
 
 def _throughput_groupby(starts, versions=None, window="day"):

@@ -46,7 +46,7 @@ def test_the_data_page_reopens_the_sample_and_offers_the_audit_file():
 
 
 def test_a_broken_audit_explains_itself_and_the_data_page_still_works(tmp_path):
-    from sightline.spec import load_spec
+    from sightline.data.spec import load_spec
 
     spec = load_spec(ROOT / "sample_data" / "audit.yaml")
     (tmp_path / "empty.csv").write_text("")

@@ -95,7 +95,7 @@ def test_a_saved_card_loads_back_into_the_form(app):
 def _form_with_broken_card_section():
     # Runs as its own script inside this process, where conftest put the project on sys.path.
     from components import card_form
-    from sightline.spec import spec_from_dict
+    from sightline.data.spec import spec_from_dict
 
     spec = spec_from_dict({"name": "Broken card", "task": "regression", "current": "x.csv",
                            "card": {"owners": 5, "overview": "kept?"}})
@@ -114,7 +114,7 @@ def test_a_malformed_card_section_is_explained_not_a_traceback():
 def test_save_to_the_audit_file_on_the_server_keeps_a_backup(app, tmp_path, sample_spec):
     import shutil
 
-    from sightline.spec import load_spec
+    from sightline.data.spec import load_spec
 
     for name in ("predictions.parquet", "reference.parquet", "model.skops"):
         shutil.copy(sample_spec.base_dir / name, tmp_path / name)
@@ -136,7 +136,7 @@ def test_save_to_the_audit_file_on_the_server_keeps_a_backup(app, tmp_path, samp
 
 def test_the_charts_drawn_for_the_files_can_be_shown(app, sample_audit):
     from sightline.card.build import chart_outlines
-    from sightline.report import build_report
+    from sightline.report.registry import build_report
 
     toggle = next(t for t in app.toggle if t.label.startswith("Show the"))
     outlines, _ = chart_outlines(build_report(sample_audit))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sightline.audit import sample_audit_path
-from sightline.spec import load_spec
+from sightline.data.audit import sample_audit_path
+from sightline.data.spec import load_spec
 from tests.page_text import page_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]

@@ -47,7 +47,7 @@ def test_fairness_whatif_slider_moves_the_gap():
 
 
 def test_fairness_page_explains_missing_sensitive_columns(sample_spec):
-    from sightline.spec import Columns
+    from sightline.data.spec import Columns
 
     cols = sample_spec.columns
     spec = sample_spec.replace(columns=Columns(**{**cols.__dict__, "sensitive": ()}))

@@ -38,7 +38,7 @@ def texts(elements) -> str:
 @pytest.fixture(scope="module")
 def one_version_spec(tmp_path_factory):
     """A small binary log with one model version, no latency and no id column."""
-    from sightline.spec import load_spec
+    from sightline.data.spec import load_spec
 
     folder = tmp_path_factory.mktemp("one_version")
     rng = np.random.default_rng(0)

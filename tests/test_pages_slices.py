@@ -65,7 +65,7 @@ def test_controls_change_the_view(page):
 
 
 def test_page_without_labels_explains_what_it_needs(tmp_path, sample_audit):
-    from sightline.spec import spec_from_dict, spec_to_dict
+    from sightline.data.spec import spec_from_dict, spec_to_dict
 
     log = sample_audit.current.head(300).assign(income=None)
     log.to_parquet(tmp_path / "log.parquet")
@@ -83,7 +83,7 @@ def test_page_without_labels_explains_what_it_needs(tmp_path, sample_audit):
 
 def test_small_slices_are_greyed_in_the_table():
     from components.slices import _styled
-    from sightline.slices import slice_table
+    from sightline.slices.tables import slice_table
 
     frame = pd.DataFrame({"g": ["a"] * 40 + ["b"] * 5})
     y = [1, 0] * 20 + [1] * 5

@@ -13,7 +13,7 @@ Each run must end in one of three ways:
 - a clear input error: a :class:`SightlineInputError` (the CLI's exit 2).
 
 Never an internal error: an exception that is not a SightlineInputError, a section that
-:func:`sightline.report.compute_section` recorded as ``internal_error`` (the CLI's exit 3), a
+:func:`sightline.report.registry.compute_section` recorded as ``internal_error`` (the CLI's exit 3), a
 chart that cannot be drawn, or a card that cannot be written.
 
 Runs are reproducible (``derandomize=True``). The default profile keeps this file to ~2–3
@@ -36,8 +36,8 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from sightline.errors import SightlineInputError
-from sightline.sections import UNAVAILABLE
+from sightline.core.errors import SightlineInputError
+from sightline.core.section import UNAVAILABLE
 
 _COMMON = dict(deadline=None, derandomize=True, print_blob=True, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -312,14 +312,14 @@ def assert_no_internal_error(report) -> None:
 def run_like_cli(audit_path: Path, out: Path, *, charts: bool = False, pdf: bool = False) -> str:
     """What ``python -m sightline report`` does, in this process: "input error" when the input
     is refused (the CLI's exit 2), else "done". Anything else raised is an internal error."""
-    from sightline.audit import load_audit
+    from sightline.data.audit import load_audit
     from sightline.card import assemble_card
     from sightline.card.build import chart_outlines, render_graphics
     from sightline.card.export import card_bytes
     from sightline.charts import chart_spec
-    from sightline.gates import evaluate_gates
-    from sightline.report import build_report, report_json
-    from sightline.spec import load_spec
+    from sightline.report.gates import evaluate_gates
+    from sightline.report.registry import build_report, report_json
+    from sightline.data.spec import load_spec
 
     try:
         audit = load_audit(load_spec(audit_path))
@@ -505,7 +505,7 @@ def test_surrogate_needs_forty_training_rows(tmp_path):
     """With fewer than 2 × 20 training rows (scikit-learn's smallest leaf) the trees cannot split:
     the surrogate was a constant whose SHAP values are all 0. 52 rows leave 39 to train on
     (13 held out), 53 leave 40."""
-    from sightline.surrogate import MIN_TRAIN_ROWS
+    from sightline.explain.surrogate import MIN_TRAIN_ROWS
 
     assert MIN_TRAIN_ROWS == 40
     status, report = _surrogate_case(tmp_path / "52", 52)

@@ -1,4 +1,4 @@
-"""The DuckDB query layer equals the in-memory path: every aggregate of sightline.query is
+"""The DuckDB query layer equals the in-memory path: every aggregate of sightline.data.query is
 checked against an independent computation on the same random rows (scikit-learn's
 confusion_matrix and calibration_curve, numpy.histogram, numpy.quantile, pandas value_counts
 and groupby), for a Parquet file, an in-memory frame, a DuckDB database and SQLite."""
@@ -12,8 +12,8 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix
 
-from sightline import query as Q
-from sightline.errors import DataError
+from sightline.data import query as Q
+from sightline.core.errors import DataError
 
 N = 20_000
 

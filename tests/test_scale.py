@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
-from sightline.audit import load_audit
-from sightline.errors import SpecError
-from sightline.report import build_report, report_to_dict
-from sightline.scale import scale_settings, whole_log_figures
-from sightline.scale_tables import largest_gap, whole_log_rates
-from sightline.spec import spec_from_dict
+from sightline.data.audit import load_audit
+from sightline.core.errors import SpecError
+from sightline.report.registry import build_report, report_to_dict
+from sightline.data.scale import scale_settings, whole_log_figures
+from sightline.data.scale_tables import largest_gap, whole_log_rates
+from sightline.data.spec import spec_from_dict
 
 N = 30_000
 
@@ -184,7 +184,7 @@ def test_the_cli_report_of_a_sampled_log_carries_the_whole_log_into_the_card(log
 
     import yaml
 
-    from sightline.spec import spec_to_dict
+    from sightline.data.spec import spec_to_dict
 
     doc = spec_to_dict(_spec(log_file.parent, log_file.name, max_rows=10_000, sample_rows=5_000))
     doc["current"] = str(log_file)
@@ -205,8 +205,7 @@ def test_the_cli_report_of_a_sampled_log_carries_the_whole_log_into_the_card(log
 def test_areas_run_one_at_a_time_on_a_log_too_large_for_two_in_memory(monkeypatch):
     from types import SimpleNamespace
 
-    from sightline import report
-
+    from sightline.report import registry as report
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     assert report.default_workers() == 4
     assert report.default_workers(SimpleNamespace(current=range(report.THREADED_MAX_ROWS))) == 4

@@ -19,7 +19,7 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from components import access, state
-from sightline.deployment import UPLOAD_ROOT
+from sightline.core.deployment import UPLOAD_ROOT
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -434,8 +434,8 @@ def test_local_sql_tab_keeps_the_url_box_and_offers_named_connections(tmp_path, 
 # ---------------------------------------------------------------------------- saving the card
 
 def test_save_target_only_for_a_local_audit_file_in_its_own_folder(tmp_path, monkeypatch):
-    from sightline.deployment import Deployment
-    from sightline.spec import load_spec
+    from sightline.core.deployment import Deployment
+    from sightline.data.spec import load_spec
 
     local = Deployment()
     (tmp_path / "a").mkdir()
@@ -451,7 +451,7 @@ def test_save_target_only_for_a_local_audit_file_in_its_own_folder(tmp_path, mon
 
 
 def test_backups_never_overwrite_each_other(tmp_path):
-    from sightline.spec import load_spec
+    from sightline.data.spec import load_spec
 
     audit = tmp_path / "audit.yaml"
     texts = [(SAMPLE / "audit.yaml").read_text()]
@@ -469,7 +469,7 @@ def test_backups_never_overwrite_each_other(tmp_path):
 
 @pytest.fixture(scope="module")
 def card_app(tmp_path_factory):
-    from sightline.spec import load_spec
+    from sightline.data.spec import load_spec
 
     folder = tmp_path_factory.mktemp("card")
     for name in ("predictions.parquet", "reference.parquet", "model.skops"):

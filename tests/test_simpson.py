@@ -12,15 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.simpson import VALUE, VERSION, compare_versions, simpson_check
-from sightline.slices import slice_data
+from sightline.slices.simpson import VALUE, VERSION, compare_versions, simpson_check
+from sightline.slices.section import slice_data
 
 
 def unpaired_audit(seed: int):
     """Two versions on different requests (canary-like), binary, with categorical and numeric
     columns, missing values and missing labels."""
-    from sightline.audit import Audit
-    from sightline.spec import spec_from_dict
+    from sightline.data.audit import Audit
+    from sightline.data.spec import spec_from_dict
 
     rng = np.random.default_rng(seed)
     n = 6_000

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sightline.slice_finder import find_worst_slices
-from sightline.slices import encode_columns
+from sightline.slices.finder import find_worst_slices
+from sightline.slices.encoding import encode_columns
 
 COLUMNS = ["region", "plan", "device", "tenure"]
 
@@ -111,7 +111,7 @@ def test_sampled_search_recounts_on_all_rows():
 def test_sampled_search_shortlists_large_slices(monkeypatch):
     """After a sampled search only a shortlist is re-counted on all rows; a large, moderately
     worse slice must make it even when many small noisy slices have a higher lift."""
-    import sightline.slice_finder as finder
+    import sightline.slices.finder as finder
 
     monkeypatch.setattr(finder, "MAX_RECHECK", 10)
     frame = make_frame(60000, 12)
@@ -139,7 +139,7 @@ def test_no_errors_means_nothing_to_find():
 
 def test_sample_planted_weak_slice_is_found(sample_audit):
     """sample_data: education = Bachelors and occupation = Prof-specialty gets stale scores."""
-    from sightline.slices import discover, slice_data
+    from sightline.slices.section import discover, slice_data
 
     data = slice_data(sample_audit)
     result = discover(data, min_size=30, max_order=3)
@@ -187,8 +187,8 @@ def test_lattice_counts_equal_a_groupby_per_column_combination(binary, max_cells
     combination otherwise) equals a pandas groupby of every column combination, and the slice
     values decode back to the right cells. max_cells=64 forces small blocks and combinations
     too large for any block (counted on their own)."""
-    from sightline import slice_lattice
-    from sightline.slice_finder import _slice_values
+    from sightline.slices import lattice as slice_lattice
+    from sightline.slices.finder import _slice_values
 
     if max_cells:
         monkeypatch.setattr(slice_lattice, "block_cells", lambda n_rows: max_cells)
@@ -213,7 +213,7 @@ def test_block_tables_equal_one_bincount_per_combination_bit_for_bit():
     import itertools
     import math
 
-    from sightline.slice_lattice import column_blocks, lattice_counts
+    from sightline.slices.lattice import column_blocks, lattice_counts
 
     levels = [2, 5, 50, 4, 3, 12, 6, 50, 9, 5, 20]
     rng = np.random.default_rng(5)
@@ -257,8 +257,8 @@ def test_recount_equals_boolean_masks_bit_for_bit(binary):
     """Recounting shortlisted slices from their rarest predicate's rows gives exactly the sums
     of a boolean mask over every row (same rows, same order, so the same floating-point sums);
     with 0/1 errors, from one bincount per set of columns."""
-    from sightline.slice_finder import _recount
-    from sightline.slices import EncodedColumn
+    from sightline.slices.finder import _recount
+    from sightline.slices.encoding import EncodedColumn
 
     rng, codes, levels = _random_codes(2, n=20_000)
     encoded = [EncodedColumn(f"c{i}", c, tuple(map(str, range(k))), "categorical") for i, (c, k) in enumerate(zip(codes, levels))]
@@ -278,7 +278,7 @@ def test_bh_below_threshold_equals_scipy():
     for every p-value it adjusts to at most the threshold, and says 'above' for the others."""
     from scipy.stats import false_discovery_control
 
-    from sightline.slice_finder import _bh_below
+    from sightline.slices.finder import _bh_below
 
     rng = np.random.default_rng(5)
     for trial in range(60):

@@ -11,9 +11,10 @@ import pytest
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, precision_score, recall_score, roc_auc_score
 
-from sightline.errors import MissingInputError
-from sightline.simpson import NO_PARADOX, PARADOX, compare_versions, simpson_check
-from sightline.slices import encode_column, slice_table
+from sightline.core.errors import MissingInputError
+from sightline.slices.simpson import NO_PARADOX, PARADOX, compare_versions, simpson_check
+from sightline.slices.encoding import encode_column
+from sightline.slices.tables import slice_table
 
 # -- a hand-counted example ---------------------------------------------------------------------
 # g = A: (y, ŷ) = (1,1) (1,0) (0,0) (0,1)        -> 2 right of 4, tp 1 fn 1 tn 1 fp 1
@@ -248,7 +249,7 @@ def test_sample_versions_compared_on_shared_requests(sample_audit):
 # -- the section on the sample -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def section(sample_audit):
-    from sightline.slices import slices_section
+    from sightline.slices.section import slices_section
 
     return slices_section(sample_audit)
 
@@ -279,7 +280,7 @@ def test_section_suppresses_small_slices(section, sample_audit):
 
 
 def test_section_report_is_json_and_names_the_planted_slice(section):
-    from sightline.report import to_jsonable
+    from sightline.report.registry import to_jsonable
 
     text = json.dumps(to_jsonable({**section.report, "provenance": section.provenance}))
     assert "education=Bachelors & occupation=Prof-specialty" in text
@@ -289,8 +290,8 @@ def test_section_report_is_json_and_names_the_planted_slice(section):
 
 
 def test_no_labels_means_missing_input(sample_audit):
-    from sightline.audit import Audit
-    from sightline.slices import slices_section
+    from sightline.data.audit import Audit
+    from sightline.slices.section import slices_section
 
     unlabelled = sample_audit.current.assign(income=None)
     audit = Audit(spec=sample_audit.spec, current=unlabelled, features=sample_audit.features, fingerprint="x")
@@ -300,8 +301,8 @@ def test_no_labels_means_missing_input(sample_audit):
 
 def small_audit(task: str, seed: int = 0, with_versions: bool = True, with_id: bool = True):
     """A synthetic audit of 4,000 rows per version for regression / multiclass smoke tests."""
-    from sightline.audit import Audit
-    from sightline.spec import spec_from_dict
+    from sightline.data.audit import Audit
+    from sightline.data.spec import spec_from_dict
 
     rng = np.random.default_rng(seed)
     n = 4000
@@ -330,7 +331,7 @@ def small_audit(task: str, seed: int = 0, with_versions: bool = True, with_id: b
 
 @pytest.mark.parametrize("task", ["regression", "multiclass"])
 def test_section_for_regression_and_multiclass(task):
-    from sightline.slices import slices_section
+    from sightline.slices.section import slices_section
 
     audit = small_audit(task)
     section = slices_section(audit)
@@ -358,7 +359,7 @@ def test_versions_without_request_ids_are_compared_unpaired():
 
 
 def test_single_version_log_has_no_simpson_check():
-    from sightline.slices import slices_section
+    from sightline.slices.section import slices_section
 
     section = slices_section(small_audit("multiclass", with_versions=False))
     assert section.report["simpson"]["status"] == "unavailable"
@@ -368,8 +369,8 @@ def test_single_version_log_has_no_simpson_check():
 @pytest.mark.parametrize("settings, key", [({"min_size": "thirty"}, "slices.min_size"), ({"max_order": 5}, "slices.max_order"),
                                            ({"n_bins": 1}, "slices.n_bins"), ({"columns": 3}, "slices.columns")])
 def test_bad_settings_are_explained(sample_audit, settings, key):
-    from sightline.audit import Audit
-    from sightline.report import compute_section
+    from sightline.data.audit import Audit
+    from sightline.report.registry import compute_section
 
     audit = Audit(spec=sample_audit.spec.replace(slices=settings), current=sample_audit.current,
                   features=sample_audit.features, fingerprint="bad")
@@ -378,8 +379,8 @@ def test_bad_settings_are_explained(sample_audit, settings, key):
 
 
 def test_configured_columns_are_used_and_unknown_ones_named(sample_audit):
-    from sightline.audit import Audit
-    from sightline.slices import slices_section
+    from sightline.data.audit import Audit
+    from sightline.slices.section import slices_section
 
     audit = Audit(spec=sample_audit.spec.replace(slices={"columns": ["age", "shoe_size"], "n_bins": 4}),
                   current=sample_audit.current, features=sample_audit.features, fingerprint="cols")
@@ -411,7 +412,7 @@ def _encode_reference(values: pd.Series, n_bins: int):
     codes = np.searchsorted(cuts, np.where(finite, x, 0.0), side="left")
     frame = pd.DataFrame({"code": codes[finite], "x": x[finite]}).groupby("code")["x"].agg(["min", "max"])
     integer = bool(np.all(np.mod(distinct, 1) == 0))
-    from sightline.slices import _format_number
+    from sightline.slices.encoding import _format_number
 
     labels = []
     for code in range(len(cuts) + 1):
@@ -454,7 +455,7 @@ def test_numeric_binning_equals_the_straightforward_binning(seed):
 def test_auc_pair_counts_equal_binary_searches():
     """The per-row pair counts from one pass over the sorted scores equal the binary searches
     (np.searchsorted) they replace, with ties, -0.0 and missing scores."""
-    from sightline.slices import Outcomes
+    from sightline.slices.outcomes import Outcomes
 
     rng = np.random.default_rng(3)
     for _ in range(20):
@@ -481,7 +482,7 @@ def test_auc_pair_counts_equal_binary_searches():
 def test_slice_data_holds_the_labelled_rows_without_copying_them(sample_audit):
     """SliceData keeps positions into the primary rows: its outcomes, columns and frame are
     those of audit.labelled(), and its codes fit the smallest integer type."""
-    from sightline.slices import slice_data
+    from sightline.slices.section import slice_data
 
     data = slice_data(sample_audit)
     labelled = sample_audit.labelled()
@@ -500,7 +501,7 @@ def test_slice_data_holds_the_labelled_rows_without_copying_them(sample_audit):
 def test_sorted_quantiles_equal_numpy_quantile_bit_for_bit():
     """Quantiles read off the sorted values (no partition) are np.quantile's, sign of zero
     included (columns holding zeros keep np.quantile), on ties, halves and exact zeros."""
-    from sightline.slice_encoding import _sorted_quantiles
+    from sightline.slices.encoding import _sorted_quantiles
 
     rng = np.random.default_rng(11)
     for rep in range(400):
@@ -519,7 +520,7 @@ def test_categorical_codes_equal_pandas_factorize():
     """A categorical column's codes, read from its categories, are pd.factorize's (order of first
     appearance, missing -1, unused categories dropped), also when a category first shows up
     late; and encode_column gives the same result as on the plain values."""
-    from sightline.slice_encoding import _factorized
+    from sightline.slices.encoding import _factorized
 
     rng = np.random.default_rng(12)
     for n, k, late in ((10, 3, False), (5_000, 8, False), (20_000, 60, True), (9_000, 200, True)):

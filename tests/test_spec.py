@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sightline.errors import SpecError
-from sightline.spec import load_spec, spec_from_yaml, spec_to_yaml
+from sightline.core.errors import SpecError
+from sightline.data.spec import load_spec, spec_from_yaml, spec_to_yaml
 
 MINIMAL = """
 name: m

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sightline import query as Q
-from sightline.errors import AccessError, DataError, SightlineInputError
-from sightline.io import read_sql, read_source
-from sightline.spec import Source
-from sightline.sql_guard import check_read_only_query
+from sightline.data import query as Q
+from sightline.core.errors import AccessError, DataError, SightlineInputError
+from sightline.data.io import read_sql, read_source
+from sightline.data.spec import Source
+from sightline.data.sql_guard import check_read_only_query
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAME = pd.DataFrame({"id": [1, 2, 3, 4], "score": [0.1, 0.7, 0.4, 0.9], "label": ["no", "yes", "no", "yes"],
@@ -126,7 +126,7 @@ def test_a_file_next_to_the_audit_folder_is_out_of_reach(tmp_path, duck):
 def test_duckdb_payloads_are_refused_by_the_connection_too(tmp_path):
     """Layer 2 alone (the check bypassed): a hardened connection writes no file outside, loads
     no extension and keeps its settings."""
-    from sightline.sql_guard import duckdb_connection, readable_folders
+    from sightline.data.sql_guard import duckdb_connection, readable_folders
 
     folder = tmp_path / "audit"
     folder.mkdir()
@@ -156,7 +156,7 @@ def test_sqlite_payloads_are_refused_and_change_nothing(tmp_path, lite):
 
 
 def test_sqlite_connection_refuses_writes_even_without_the_check(tmp_path, lite):
-    from sightline.sql_guard import sqlalchemy_connection
+    from sightline.data.sql_guard import sqlalchemy_connection
 
     evil = tmp_path / "evil.db"
     with sqlalchemy_connection(f"sqlite:///{lite}") as (sa, conn):
@@ -299,7 +299,7 @@ def test_a_named_connection_in_either_mode(tmp_path, monkeypatch, duck, lite, mo
 
 
 def test_a_raw_url_is_refused_on_a_shared_server(tmp_path, monkeypatch, duck):
-    from sightline.scale import source_rows
+    from sightline.data.scale import source_rows
 
     _secrets(tmp_path, monkeypatch, logs=f"duckdb:///{duck}")
     monkeypatch.setenv("SIGHTLINE_MODE", "shared")
@@ -358,7 +358,7 @@ def test_cli_refuses_each_payload_with_one_line(tmp_path, duck, lite):
 # not defined at all otherwise). Checked by hand against PostgreSQL 15.
 if os.environ.get("SIGHTLINE_TEST_POSTGRES_URL"):
     def test_postgres_runs_queries_in_a_read_only_transaction():
-        from sightline.sql_guard import sqlalchemy_connection
+        from sightline.data.sql_guard import sqlalchemy_connection
 
         url = os.environ["SIGHTLINE_TEST_POSTGRES_URL"]
         with sqlalchemy_connection(url) as (sa, conn):

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.audit import load_audit
-from sightline.errors import DataError, ModelError
-from sightline.io import file_sha256
-from sightline.model import load_model
-from sightline.spec import spec_from_dict
-from sightline.validation import ERROR, INFO, WARNING, labels_equal, validate_inputs
+from sightline.data.audit import load_audit
+from sightline.core.errors import DataError, ModelError
+from sightline.data.io import file_sha256
+from sightline.data.model import load_model
+from sightline.data.spec import spec_from_dict
+from sightline.data.validation import ERROR, INFO, WARNING, labels_equal, validate_inputs
 
 
 def _log(n=60, seed=0):

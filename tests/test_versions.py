@@ -13,12 +13,13 @@ from scipy.stats import binomtest, norm
 from sklearn.metrics import (accuracy_score, brier_score_loss, f1_score, precision_score, recall_score,
                              roc_auc_score)
 
-from sightline.errors import MissingInputError
-from sightline.versions import (
-    ONE_VERSION, bootstrap_indices, bootstrap_metric_differences, compare_versions, disagreement_by_score_band, disagreement_by_slice,
-    independent_proportion_difference, paired_proportion_difference, paired_requests,
-    resampled_binary_metrics, resampled_roc_auc, versions_report, versions_verdict,
+from sightline.core.errors import MissingInputError
+from sightline.versions.section import (
+    ONE_VERSION, bootstrap_metric_differences, compare_versions, disagreement_by_score_band,
+    disagreement_by_slice, independent_proportion_difference, paired_proportion_difference,
+    paired_requests, versions_report, versions_verdict,
 )
+from sightline.stats.resampled import bootstrap_indices, resampled_binary_metrics, resampled_roc_auc
 
 CHAMPION, CHALLENGER = "champion-1.0", "challenger-2.0"
 
@@ -253,7 +254,7 @@ def test_resampled_auc_in_chunks_equals_the_float_computation_bit_for_bit(seed):
 def test_version_rows_and_counts_equal_astype_str():
     """Selecting and counting versions from a categorical's distinct values gives exactly
     astype(str)'s rows and value_counts (order included); other columns take the plain path."""
-    from sightline.versions import version_counts, version_rows
+    from sightline.data.model_versions import version_counts, version_rows
 
     rng = np.random.default_rng(7)
     for trial in range(40):
@@ -275,7 +276,7 @@ def test_resampled_classification_metrics_equal_the_separate_counts_bit_for_bit(
     """One count of (class, score rank) cells per resample gives exactly the floats of
     resampled_binary_metrics and resampled_roc_auc — predictions made by thresholding the score
     (the shared path) or not (the fallback) — and scikit-learn's metrics on a resample."""
-    from sightline.resampled_metrics import resampled_classification_metrics
+    from sightline.stats.resampled import resampled_classification_metrics
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(30, 2_000))

@@ -20,9 +20,9 @@ from sightline.card.fields import NOTES_MARKER, TRAIL_MARKER, CardFields, fields
 from sightline.card.png import spec_png
 from sightline.card.privacy import Suppression, suppress_metrics, suppress_table
 from sightline.card.trail import AuditTrail, audit_trail, flatten
-from sightline.gates import GateResult, evaluate_gates
-from sightline.report import AREA_TITLES
-from sightline.sections import NOT_COMPUTED, UNAVAILABLE, CardMetric, Verdict
+from sightline.report.gates import GateResult, evaluate_gates
+from sightline.report.registry import AREA_TITLES
+from sightline.core.section import NOT_COMPUTED, UNAVAILABLE, CardMetric, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def unique_metrics(metrics) -> list[CardMetric]:
     Two areas can report the same number for the same slice (slices and fairness both give
     ``accuracy`` for ``sex=Male``; performance and calibration both give the Brier score), with
     intervals from different methods. A filed card lists each pair once, from the first area
-    (performance, slices, calibration, … as in ``sightline.report.AREAS``); each area's own
+    (performance, slices, calibration, … as in ``sightline.report.registry.AREAS``); each area's own
     section of the card still shows all of its metrics.
     """
     seen, out = set(), []
@@ -297,7 +297,7 @@ def assemble_card(report, *, fields: CardFields | None = None,
                   basis: CardBasis | None = None) -> ModelCardDocument:
     """The whole card of ``report``.
 
-    Inputs: the :class:`sightline.report.Report`; ``fields`` (default: from the audit file) for
+    Inputs: the :class:`sightline.report.registry.Report`; ``fields`` (default: from the audit file) for
     the written sections; ``graphics`` as returned by :func:`render_graphics` (pass them to
     reuse rendered PNGs — the only expensive step) or a whole ``basis`` from :func:`card_basis`
     of the same report. Output: a :class:`ModelCardDocument`.
@@ -370,7 +370,7 @@ REQUIRED_FIELDS = {"overview": "overview", "owners": "owners", "users": "intende
 def card_readiness(doc: ModelCardDocument) -> Verdict:
     """Is the card ready to file? Red when a release gate failed, amber when a qualitative
     section is empty or an area has no result, green otherwise; the headline says which."""
-    from sightline.sections import AMBER, GREEN, RED
+    from sightline.core.section import AMBER, GREEN, RED
 
     missing = [label for key, label in REQUIRED_FIELDS.items() if not getattr(doc.fields, key)]
     absent = [a.title for a in doc.areas if not a.computed]

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from sightline.errors import SpecError
-from sightline.spec import CARD_KEYS, AuditSpec
+from sightline.core.errors import SpecError
+from sightline.data.spec import CARD_KEYS, AuditSpec
 
 # Sightline appends its generated audit trail to ``model_details.documentation`` after this line;
 # reading a card back stops there, so the trail never leaks into the editable text.

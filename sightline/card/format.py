@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from sightline.sections import CardMetric
+from sightline.core.section import CardMetric
 
 MAX_TABLE_ROWS = 60     # rendered tables stop here; the full numbers are in report.json
 MAX_TABLE_COLUMNS = 14  # more would be unreadable on an A4 page; the rest are in report.json

@@ -4,7 +4,7 @@
 bullet lists, tables, verdict boxes and images; each renderer only decides how a block looks.
 
 Everything the audit computed (table cells and headers, verdicts, chart titles, settings) is
-shortened here, once for every format (:mod:`sightline.charts.labels`: a value or a name to 60
+shortened here, once for every format (:mod:`sightline.core.text`: a value or a name to 60
 characters, a cell to 300, a paragraph to 2,000); report.json and the JSON card keep every value
 in full. The written sections (overview, use cases, limitations …) are the person's own text,
 bounded by the audit file's size, and are shown as written.
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from sightline.card.build import ModelCardDocument
-from sightline.charts.labels import PROSE_LIMIT, short_label, short_words
+from sightline.core.text import PROSE_LIMIT, short_label, short_words
 from sightline.card.format import EMPTY, display_table, metrics_tables, number, rows_of
 
 STATUS_WORDS = {"green": "Healthy", "amber": "Needs attention", "red": "Problem",
@@ -173,7 +173,7 @@ def data_blocks(doc: ModelCardDocument) -> list:
         blocks.append(Paragraph(", ".join(f"{short_label(v)} ({n:,} rows)" for v, n in versions[:20]) + more
                                 + f". The card describes {short_label(doc.trail.primary_version)}.", lead="Model versions in the log:"))
     if doc.whole_log:
-        from sightline.scale_tables import whole_log_rates
+        from sightline.data.scale_tables import whole_log_rates
 
         w = doc.whole_log
         blocks.append(Paragraph(f"DuckDB counted all {w['rows']:,} rows in place ({w['seconds']:.1f} s); the analyses "

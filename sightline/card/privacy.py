@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sightline.sections import CardMetric
+from sightline.core.section import CardMetric
 
 # Columns that hold "how many rows is this line about" in section tables.
 COUNT_COLUMNS = ("n", "rows", "n_rows", "count", "size", "support", "group_size", "slice_size")

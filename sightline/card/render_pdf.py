@@ -18,7 +18,7 @@ from pathlib import Path
 from sightline.card.build import ModelCardDocument
 from sightline.card.outline import (GATE_WORDS, STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox,
                                     card_blocks, summary_blocks)
-from sightline.charts.labels import short_words
+from sightline.core.text import short_words
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sightline.report import AREA_TITLES, library_versions
-from sightline.spec import SECTION_KEYS
-from sightline.summary import data_summary
+from sightline.report.registry import AREA_TITLES, library_versions
+from sightline.data.spec import SECTION_KEYS
+from sightline.data.summary import data_summary
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def audit_settings(spec) -> list[tuple[str, str]]:
 
 
 def audit_trail(report) -> AuditTrail:
-    """The reproducibility record of ``report`` (a :class:`sightline.report.Report`)."""
+    """The reproducibility record of ``report`` (a :class:`sightline.report.registry.Report`)."""
     audit = report.audit
     summary = data_summary(audit)
     model = audit.input_file("model")

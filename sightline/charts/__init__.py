@@ -2,14 +2,14 @@
 
 Pages render them with ``st.altair_chart``; the model card renders the very same chart to PNG
 (:func:`chart_png`). One module per area; shared styling lives here. Long values and names are
-shortened in every rendered spec (:mod:`sightline.charts.labels`).
+shortened in every rendered spec (:mod:`sightline.core.text`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sightline.charts.labels import shorten_spec
+from sightline.core.text import shorten_spec
 
 if TYPE_CHECKING:  # altair is imported by the builders; this package's helpers only annotate with it
     import altair as alt
@@ -29,9 +29,9 @@ def chart_spec(chart: alt.TopLevelMixin) -> dict:
     validated in the tests instead (``tests/test_card.py`` validates every chart of the sample
     card), so an invalid builder still fails CI.
 
-    Every string longer than :data:`~sightline.charts.labels.LABEL_LIMIT` characters (a 1 MB
+    Every string longer than :data:`~sightline.core.text.LABEL_LIMIT` characters (a 1 MB
     category value, a 10,000-character column name) is shortened, the same way wherever it
-    appears (:func:`~sightline.charts.labels.shorten_spec`): vl-convert measures every label,
+    appears (:func:`~sightline.core.text.shorten_spec`): vl-convert measures every label,
     and a long one took minutes. A chart without long text gets the very same dict.
     """
     return shorten_spec(chart.to_dict(validate=False))

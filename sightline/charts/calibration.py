@@ -1,7 +1,7 @@
 """Charts of the Calibration page and the model card's calibration section.
 
-Pure builders: :mod:`sightline.calibration` results in, Altair charts out. The reliability
-diagram's points are exactly the rows of :func:`sightline.calibration.reliability_table`.
+Pure builders: :mod:`sightline.calibration.section` results in, Altair charts out. The reliability
+diagram's points are exactly the rows of :func:`sightline.calibration.section.reliability_table`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _axes():
 def reliability_chart(table: pd.DataFrame, *, scheme: str | None = None) -> alt.VConcatChart:
     """Reliability diagram with 95% intervals over a bar chart of the count per bin.
 
-    Input: :func:`sightline.calibration.reliability_table` output; ``scheme``, the bin scheme
+    Input: :func:`sightline.calibration.section.reliability_table` output; ``scheme``, the bin scheme
     in words, for the subtitle. The dashed diagonal is perfect calibration.
     """
     x, y = _axes()
@@ -62,7 +62,7 @@ def group_reliability_chart(long: pd.DataFrame, *, column: str) -> alt.LayerChar
     """Reliability curves of all rows and of each group on one chart (point size = count).
 
     Input: reliability rows with a ``group`` column (e.g.
-    :func:`sightline.calibration.overall_and_groups`); ``column``, the grouping column's name.
+    :func:`sightline.calibration.section.overall_and_groups`); ``column``, the grouping column's name.
     """
     x, y = _axes()
     groups = list(dict.fromkeys(long["group"]))

@@ -1,6 +1,6 @@
 """Charts of the Drift page and the model card's drift graphics (pure: result in, chart out).
 
-Inputs are the DataFrames of :mod:`sightline.drift` / :mod:`sightline.estimation`; nothing here
+Inputs are the DataFrames of :mod:`sightline.drift.section` / :mod:`sightline.drift.estimation`; nothing here
 computes a statistic.
 """
 
@@ -36,7 +36,7 @@ def feature_drift_chart(features: pd.DataFrame) -> alt.LayerChart:
     """PSI per feature (all rows), bars coloured by evidently's test outcome, PSI bands as rules,
     and evidently's own number beside each bar ("Wasserstein 2.69 ≥ 0.1").
 
-    Input: :class:`~sightline.drift.DriftVsReference` ``features`` (feature, method, statistic,
+    Input: :class:`~sightline.drift.section.DriftVsReference` ``features`` (feature, method, statistic,
     p_value, threshold, drifted, psi, effect).
     """
     data = features.copy()
@@ -69,7 +69,7 @@ def feature_drift_chart(features: pd.DataFrame) -> alt.LayerChart:
 def psi_heatmap(psi: pd.DataFrame, window: str) -> alt.Chart:
     """Feature × window heatmap of PSI (capped at 0.5), drifted cells marked with a dot.
 
-    Input: :class:`~sightline.drift.DriftOverTime` ``psi`` (window, feature, role, rows, psi,
+    Input: :class:`~sightline.drift.section.DriftOverTime` ``psi`` (window, feature, role, rows, psi,
     p_value, drifted). The prediction row (score) is drawn last, labelled as such.
     """
     data = _dates(psi)
@@ -95,7 +95,7 @@ def psi_heatmap(psi: pd.DataFrame, window: str) -> alt.Chart:
 def distribution_chart(dist: pd.DataFrame, name: str, title: str | None = None) -> alt.Chart:
     """Reference and production shares per bin side by side (histogram or category bars).
 
-    Input: :func:`sightline.drift.feature_distribution` output.
+    Input: :func:`sightline.drift.section.feature_distribution` output.
     """
     long = dist.melt(id_vars=["bin", "order", "reference_n", "current_n"], value_vars=["reference_share", "current_share"],
                      var_name="side", value_name="share")
@@ -175,7 +175,7 @@ def score_outcome_chart(score_outcome: pd.DataFrame) -> alt.LayerChart:
     score bin (red: more positives than the same scores gave on the reference). Cells with fewer
     than :data:`MIN_CELL_ROWS` labelled rows are left blank (too noisy to read).
 
-    Input: :class:`~sightline.drift.DriftOverTime` ``score_outcome`` (window, bin_lower,
+    Input: :class:`~sightline.drift.section.DriftOverTime` ``score_outcome`` (window, bin_lower,
     bin_upper, n, mean_score, observed_rate, reference_rate, change_vs_reference).
     """
     data = score_outcome[(score_outcome["window"] != "reference") & (score_outcome["n"] >= MIN_CELL_ROWS)].copy()

@@ -1,7 +1,7 @@
 """Charts of the Explainability area: importance bar, beeswarm, dependence, waterfall,
 importance per group and reference-vs-current importance.
 
-Pure builders: an engine result in (see :mod:`sightline.explain`), an Altair chart out. The
+Pure builders: an engine result in (see :mod:`sightline.explain.section`), an Altair chart out. The
 beeswarm and dependence charts hold one point per explained row (up to 10 × sample size):
 Streamlit ships them as Arrow without limit; to render them to PNG outside Streamlit, wrap the
 call in ``with alt.data_transformers.disable_max_rows():`` (Altair refuses > 5,000 rows by default).
@@ -31,7 +31,7 @@ def importance_bar(importance: pd.DataFrame, *, title: str = "Which inputs drive
                    subtitle: str | list[str] = "", top: int = 20) -> alt.Chart:
     """Horizontal bars of mean |SHAP| per feature, largest on top.
 
-    Input: :func:`sightline.explain.global_importance` output (feature, mean_abs_shap, share).
+    Input: :func:`sightline.explain.section.global_importance` output (feature, mean_abs_shap, share).
     """
     data = importance.head(top).copy()
     order = data["feature"].tolist()

@@ -45,7 +45,7 @@ def group_rates_chart(groups: pd.DataFrame, *, metrics=("selection_rate", "true_
                       reference: str | None = None, include_small: bool = True, title: str | None = None) -> alt.FacetChart:
     """Dots with 95% interval bars: one row per group, one panel per metric (rates in [0, 1]).
 
-    Input: a group table (:func:`sightline.fairness.group_metrics`), the metrics to show, the
+    Input: a group table (:func:`sightline.fairness.section.group_metrics`), the metrics to show, the
     reference group (drawn orange), whether to include small groups (grey; the card leaves them out).
     """
     shown = groups if include_small else groups[~groups["small"]]
@@ -83,7 +83,7 @@ def gaps_over_time_chart(gaps: pd.DataFrame, over_time: pd.DataFrame, *, toleran
     """Top: the main gaps per week (line, 95% band, dashed tolerance). Bottom: rows per group per
     week (stacked bars), so a widening gap can be read against the group sizes.
 
-    Inputs: :func:`sightline.fairness.fairness_over_time` output, tolerances by summary name, the
+    Inputs: :func:`sightline.fairness.section.fairness_over_time` output, tolerances by summary name, the
     minimum group size. Without ``include_small`` (exports), group-weeks under the minimum
     size are merged into one "small groups (merged)" bar.
     """
@@ -126,7 +126,7 @@ def gaps_over_time_chart(gaps: pd.DataFrame, over_time: pd.DataFrame, *, toleran
 
 def tradeoff_chart(points: pd.DataFrame, *, constraint_label: str) -> alt.LayerChart:
     """Accuracy against the remaining gap: fairlearn's ThresholdOptimizer solutions (line) and the
-    deployed single threshold (orange dot). Input: :func:`sightline.fairness_whatif.tradeoff_curve` points."""
+    deployed single threshold (orange dot). Input: :func:`sightline.fairness.whatif.tradeoff_curve` points."""
     tip = [alt.Tooltip("label:N", title="rule"), alt.Tooltip("gap:Q", format=".3f", title=constraint_label),
            alt.Tooltip("accuracy:Q", format=".3f"), alt.Tooltip("tolerance:Q", format=".3f", title="allowed gap")]
     base = alt.Chart(points, width=WIDTH, height=260, title="What fairness would cost in accuracy (analysis only)")

@@ -1,5 +1,5 @@
 """Charts of the Operations page and card: latency percentiles over time, latency distribution,
-throughput and invalid predictions. Pure builders: an :class:`~sightline.operations.OperationsResult`
+throughput and invalid predictions. Pure builders: an :class:`~sightline.operations.section.OperationsResult`
 in, an Altair chart out."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def latency_over_time_chart(result, height: int = 170) -> alt.FacetChart:
     """Latency p50/p90/p95/p99 per window, one panel per model version, log scale; incident
     windows marked with red dots on the p99 line.
 
-    Input: :class:`~sightline.operations.OperationsResult` (its ``latency_windows``).
+    Input: :class:`~sightline.operations.section.OperationsResult` (its ``latency_windows``).
     """
     windows = result.latency_windows
     cols = {"p50_ms": "p50", "p90_ms": "p90", "p95_ms": "p95", "p99_ms": "p99"}

@@ -11,7 +11,7 @@ from sightline.charts import PRIMARY, WIDTH
 def label_coverage_chart(coverage: pd.DataFrame) -> alt.Chart:
     """Bars of logged rows per window, the labelled part darker.
 
-    Input: :func:`sightline.summary.label_coverage_by_window` output
+    Input: :func:`sightline.data.summary.label_coverage_by_window` output
     (window, rows, labelled, coverage).
     """
     long = coverage.assign(awaiting=coverage["rows"] - coverage["labelled"]).melt(

@@ -1,6 +1,6 @@
 """Charts of the Performance page and the model card's performance section.
 
-Pure builders: the results of :mod:`sightline.metrics` in, an Altair chart out. Each chart's
+Pure builders: the results of :mod:`sightline.performance.section` in, an Altair chart out. Each chart's
 data is exactly the DataFrame it was given (plus, for reference lines, a tiny frame of its own).
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.charts import PRIMARY, SECONDARY, STATUS_COLORS, WIDTH
-from sightline.metrics import METRIC_LABELS
+from sightline.core.vocabulary import METRIC_LABELS
 
 GREY = STATUS_COLORS["grey"]
 SQUARE = 260  # side of square plots (ROC, PR), pixels: two fit side by side
@@ -27,8 +27,8 @@ def padded(chart):
 def roc_chart(roc: pd.DataFrame, *, auc: float, operating_point=None) -> alt.LayerChart:
     """ROC curve with the diagonal of random guessing and, optionally, the operating point.
 
-    Inputs: :func:`sightline.metrics.roc_curve_points` output; the ROC AUC for the title; a row
-    of :func:`sightline.metrics.threshold_curve` (``false_positive_rate``, ``recall``,
+    Inputs: :func:`sightline.performance.section.roc_curve_points` output; the ROC AUC for the title; a row
+    of :func:`sightline.performance.section.threshold_curve` (``false_positive_rate``, ``recall``,
     ``threshold``) marking where the model's threshold sits.
     """
     diagonal = pd.DataFrame({"false_positive_rate": [0.0, 1.0], "true_positive_rate": [0.0, 1.0]})
@@ -55,7 +55,7 @@ def roc_chart(roc: pd.DataFrame, *, auc: float, operating_point=None) -> alt.Lay
 def pr_chart(pr: pd.DataFrame, *, average_precision: float, prevalence: float, operating_point=None) -> alt.LayerChart:
     """Precision-recall curve with the guessing level (the positive share) and the operating point.
 
-    Inputs: :func:`sightline.metrics.pr_curve_points` output, average precision for the title,
+    Inputs: :func:`sightline.performance.section.pr_curve_points` output, average precision for the title,
     the positive share, optionally a threshold-curve row (``recall``, ``precision``, ``threshold``).
     """
     curve = alt.Chart(pr).mark_line(color=PRIMARY).encode(
@@ -81,7 +81,7 @@ def confusion_chart(long: pd.DataFrame, *, title: str = "Confusion matrix") -> a
     """Confusion matrix heat map: count and share of the actual class written in each cell,
     colour = that share (no legend: the numbers are in the cells).
 
-    Input: :func:`sightline.metrics.confusion_long` output (actual, predicted, count,
+    Input: :func:`sightline.performance.section.confusion_long` output (actual, predicted, count,
     share_of_actual, correct).
     """
     k = long["actual"].nunique()
@@ -107,7 +107,7 @@ def confusion_chart(long: pd.DataFrame, *, title: str = "Confusion matrix") -> a
 def threshold_chart(curve: pd.DataFrame, threshold: float) -> alt.LayerChart:
     """Precision, recall and selection rate against the threshold, the chosen one marked.
 
-    Input: :func:`sightline.metrics.threshold_curve` output, the threshold to mark.
+    Input: :func:`sightline.performance.section.threshold_curve` output, the threshold to mark.
     """
     long = curve.melt(id_vars=["threshold"], value_vars=["precision", "recall", "selection_rate"],
                       var_name="measure", value_name="value")
@@ -129,7 +129,7 @@ def baseline_chart(metrics: pd.DataFrame, baselines: pd.DataFrame, *, names=None
     """The model's metrics (with 95% intervals) next to the naive baselines', one row per metric.
 
     Inputs: the metrics table (value/lower/upper indexed by metric) and the baselines table
-    (metric × baseline) of :mod:`sightline.metrics`; ``names``: metrics to show (default: those
+    (metric × baseline) of :mod:`sightline.performance.section`; ``names``: metrics to show (default: those
     in both tables where higher is better and values lie in [0, 1]).
     """
     names = names or [m for m in metrics.index if m in baselines.index and m not in ("log_loss", "brier_score")]
@@ -156,7 +156,7 @@ def baseline_chart(metrics: pd.DataFrame, baselines: pd.DataFrame, *, names=None
 def per_class_chart(per_class: pd.DataFrame) -> alt.Chart:
     """Precision, recall and F1 of each class as dots (support in the tooltip).
 
-    Input: the per-class table of :func:`sightline.metrics.multiclass_metrics` (indexed by class).
+    Input: the per-class table of :func:`sightline.performance.section.multiclass_metrics` (indexed by class).
     """
     data = per_class.reset_index().rename(columns={per_class.index.name or "index": "class"})
     long = data.melt(id_vars=["class", "support"], value_vars=["precision", "recall", "f1"], var_name="measure", value_name="value")
@@ -171,7 +171,7 @@ def per_class_chart(per_class: pd.DataFrame) -> alt.Chart:
 def error_by_bin_chart(bins: pd.DataFrame) -> alt.LayerChart:
     """Mean absolute error per prediction bin (bars) and mean error, i.e. bias (ticks).
 
-    Input: :func:`sightline.metrics.error_by_bin` output.
+    Input: :func:`sightline.performance.section.error_by_bin` output.
     """
     x = alt.X("bin:N", title="predicted value (quantile bins, lowest first)", sort=list(bins["bin"]),
               axis=alt.Axis(labelAngle=-30))
@@ -187,7 +187,7 @@ def error_by_bin_chart(bins: pd.DataFrame) -> alt.LayerChart:
 def residual_chart(sample: pd.DataFrame) -> alt.LayerChart:
     """Errors (predicted − actual) against the prediction, with the zero line.
 
-    Input: :func:`sightline.metrics.residual_sample` output (at most a few thousand points;
+    Input: :func:`sightline.performance.section.residual_sample` output (at most a few thousand points;
     ``attrs["rows"]``, when set, is the number of rows it was drawn from).
     """
     rows = int(sample.attrs.get("rows", len(sample)))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.charts import PRIMARY, SECONDARY, STATUS_COLORS, WIDTH
-from sightline.slices import METRICS
+from sightline.core.vocabulary import METRICS
 
 ROW_HEIGHT = 22
 MAX_BARS = 40
@@ -60,7 +60,7 @@ def slice_metric_chart(table: pd.DataFrame, metric: str, overall: float, *, titl
     """Horizontal bars of ``metric`` per slice with 95% CI whiskers and the overall value as a
     dashed line; bars coloured by :func:`slice_status`.
 
-    Input: a table from :func:`sightline.slices.slice_table` (rows in the order to draw; at
+    Input: a table from :func:`sightline.slices.section.slice_table` (rows in the order to draw; at
     most ``max_bars`` are drawn), the metric name, the overall value.
     """
     info = METRICS[metric]
@@ -103,7 +103,7 @@ def slice_metric_chart(table: pd.DataFrame, metric: str, overall: float, *, titl
 def worst_slices_chart(slices: pd.DataFrame, overall_error: float, *, regression: bool = False, top: int = 15) -> alt.Chart:
     """Error per discovered worst slice (best-ranked first) against the overall error.
 
-    Input: :attr:`sightline.slice_finder.SliceSearch.slices` and its ``overall_error``.
+    Input: :attr:`sightline.slices.finder.SliceSearch.slices` and its ``overall_error``.
     """
     label = "Mean absolute error" if regression else "Error rate"
     fmt = ".3g" if regression else ".0%"
@@ -133,7 +133,7 @@ def simpson_chart(slices: pd.DataFrame, version_a: str, version_b: str, overall:
     """Both versions' metric per large slice of one column (dots joined by a line), with the
     overall values on top: crossing lines show where the overall winner loses.
 
-    Input: :attr:`sightline.simpson.SimpsonResult.slices`, the versions, its ``overall``.
+    Input: :attr:`sightline.slices.simpson.SimpsonResult.slices`, the versions, its ``overall``.
     """
     info = METRICS.get(metric, METRICS["accuracy"])
     fmt = _metric_format(metric)

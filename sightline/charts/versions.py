@@ -1,5 +1,5 @@
 """Charts of the Model versions page and card. Pure builders: a
-:class:`~sightline.versions.VersionComparison` in, an Altair chart out."""
+:class:`~sightline.versions.section.VersionComparison` in, an Altair chart out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 
 from sightline.charts import PRIMARY, SECONDARY, STATUS_COLORS, WIDTH
 from sightline.charts.operations import inline, keep_height
-from sightline.versions import METRIC_TITLES
+from sightline.core.vocabulary import METRIC_TITLES
 
 EFFECT_COLORS = {"better": STATUS_COLORS["green"], "worse": STATUS_COLORS["red"],
                  "no significant difference": STATUS_COLORS["grey"], "changed": "#1f5fa8"}

@@ -1,0 +1,1 @@
+"""Calibration: reliability diagram, Brier score, ECE/MCE, overall and per group."""

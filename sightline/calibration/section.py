@@ -1,0 +1,503 @@
+"""Calibration: does a predicted 0.7 come true about 70% of the time?
+
+Pure functions take 0/1 outcomes and predicted probabilities: :func:`reliability_table` bins
+the predictions (``uniform``: equal-width bins on [0, 1]; ``quantile``: bins holding equal
+numbers of predictions) exactly as :func:`sklearn.calibration.calibration_curve` does and
+returns, per non-empty bin, the count, the mean prediction and the observed share;
+:func:`expected_calibration_error` is the count-weighted mean gap between the two,
+:func:`maximum_calibration_error` the largest gap. For multiclass the same is applied to the
+top label (outcome: was the predicted class right; probability: the model's confidence in it).
+:func:`calibration_section` assembles them for one audit (settings: ``calibration.n_bins``,
+``calibration.strategy``), overall and per sensitive group.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# re-exported: calibration_noise and consistency_p_value are part of this module's API
+from sightline.stats.reliability import (
+    DEFAULT_N_BINS, DEFAULT_STRATEGY, bin_edges, bin_ids, calibration_settings, describe_bins,
+)
+from sightline.calibration.bootstrap import calibration_noise, consistency_p_value
+from sightline.calibration.bootstrap import weighted_errors as _weighted_errors
+from sightline.core.errors import MissingInputError
+from sightline.stats.bootstrap import (
+    DEFAULT_BOOTSTRAP, BootstrapSettings, bootstrap_intervals, bounded_sample, single_threaded_blas,
+)
+from sightline.stats.bootstrap import mean_interval
+from sightline.stats.bootstrap import SharedResampleWeights
+from sightline.core.section import (
+    AMBER,
+    GREEN,
+    RED,
+    UNAVAILABLE,
+    CardMetric,
+    Chart,
+    Section,
+    Verdict,
+    unavailable_section,
+)
+from sightline.stats.intervals import wilson_interval
+
+log = logging.getLogger(__name__)
+
+ECE_GREEN = 0.03   # ECE at or below: scores read as probabilities (3 percentage points)
+ECE_AMBER = 0.07   # ECE above: scores should not be read as probabilities
+MAX_GROUPS = 8     # groups drawn on one chart (largest first); the table lists all
+MIN_BIN_COUNT = 10  # a group's bin is drawn on the group chart only with at least this many predictions
+
+REGRESSION = ("Calibration applies to probabilistic classifiers: this audit is a regression, whose predictions "
+              "are values rather than probabilities — the Performance page shows where its errors lie.")
+NO_SCORE_BINARY = ("Calibration needs predicted probabilities: map columns.score to the probability of "
+                   "positive_label in the audit file")
+NO_SCORE_MULTICLASS = ("Calibration of a multiclass model needs its confidence: map columns.score to the "
+                       "probability the model gave its predicted class")
+
+
+def _check(y_true, y_prob) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true, dtype=float)
+    y_prob = np.asarray(y_prob, dtype=float)
+    if y_true.shape != y_prob.shape:
+        raise ValueError(f"y_true and y_prob differ in length ({len(y_true)} vs {len(y_prob)})")
+    if len(y_prob) and (np.nanmin(y_prob) < 0 or np.nanmax(y_prob) > 1):
+        raise ValueError("y_prob has values outside [0, 1] — probabilities are expected")
+    return y_true, y_prob
+
+
+def reliability_table(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY,
+                      edges: np.ndarray | None = None, ids: np.ndarray | None = None) -> pd.DataFrame:
+    """The reliability diagram's numbers.
+
+    Inputs: 0/1 outcomes, predicted probabilities of outcome 1, the bin scheme (or explicit
+    ``edges``, e.g. to bin a group like the whole data; with ``edges``, ``ids`` may give each
+    prediction's bin from :func:`bin_ids` when the caller has it already).
+    Output, one row per non-empty bin: ``bin`` (index), ``bin_lower``, ``bin_upper``,
+    ``count``, ``mean_predicted``, ``fraction_positive`` (observed share of 1s), ``lower`` and
+    ``upper`` (its 95% Wilson interval), ``gap`` (fraction_positive − mean_predicted: positive
+    when the model under-predicts). ``fraction_positive`` and ``mean_predicted`` equal
+    scikit-learn's ``calibration_curve`` output.
+    """
+    y_true, y_prob = _check(y_true, y_prob)
+    edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else np.asarray(edges, dtype=float)
+    k = len(edges) - 1
+    ids = bin_ids(y_prob, edges) if ids is None else ids
+    count = np.bincount(ids, minlength=k)
+    positives = np.bincount(ids, weights=y_true, minlength=k)
+    prob_sum = np.bincount(ids, weights=y_prob, minlength=k)
+    keep = count > 0
+    lo, hi = wilson_interval(positives[keep], count[keep])
+    frac = positives[keep] / count[keep]
+    mean = prob_sum[keep] / count[keep]
+    return pd.DataFrame({
+        "bin": np.flatnonzero(keep), "bin_lower": edges[:-1][keep], "bin_upper": edges[1:][keep],
+        "count": count[keep], "mean_predicted": mean, "fraction_positive": frac,
+        "lower": lo, "upper": hi, "gap": frac - mean,
+    })
+
+
+def errors_from_table(table: pd.DataFrame) -> tuple[float, float]:
+    """(ECE, MCE) of a reliability table: count-weighted mean and maximum of |gap|."""
+    if len(table) == 0:
+        return float("nan"), float("nan")
+    gaps = table["gap"].abs().to_numpy()
+    counts = table["count"].to_numpy(dtype=float)
+    return float((counts * gaps).sum() / counts.sum()), float(gaps.max())
+
+
+def expected_calibration_error(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY) -> float:
+    """Expected calibration error: Σ_b (n_b / n) · |observed share_b − mean prediction_b| over
+    non-empty bins. 0 is perfect; 0.05 means predictions miss by 5 points on average."""
+    return errors_from_table(reliability_table(y_true, y_prob, n_bins=n_bins, strategy=strategy))[0]
+
+
+def maximum_calibration_error(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY) -> float:
+    """Maximum calibration error: the largest |observed share − mean prediction| over non-empty
+    bins (sensitive to small bins: read it with the bin counts)."""
+    return errors_from_table(reliability_table(y_true, y_prob, n_bins=n_bins, strategy=strategy))[1]
+
+
+def brier_score(y_true, y_prob) -> float:
+    """Mean squared difference between predicted probability and 0/1 outcome (lower is better)."""
+    y_true, y_prob = _check(y_true, y_prob)
+    return float(np.mean((y_prob - y_true) ** 2)) if len(y_true) else float("nan")
+
+
+def calibration_metrics(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY,
+                        edges: np.ndarray | None = None, ids: np.ndarray | None = None,
+                        table: pd.DataFrame | None = None, weights: SharedResampleWeights | None = None,
+                        settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> pd.DataFrame:
+    """Brier score, ECE and MCE with 95% intervals.
+
+    Inputs: outcomes, probabilities, the bin scheme or ``edges``; optionally what the caller
+    already has for these rows and edges: ``ids`` (bins, from :func:`bin_ids`), ``table``
+    (:func:`reliability_table`) and ``weights`` (resamples shared between calls).
+    Output: DataFrame indexed by metric (``brier_score``: normal interval of the mean squared
+    error; ``expected_calibration_error``, ``maximum_calibration_error``: bootstrap with the bin
+    edges held fixed, on at most ``settings.max_rows`` rows) with value/lower/upper/n/method.
+    """
+    y_true, y_prob = _check(y_true, y_prob)
+    n = len(y_true)
+    edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else edges
+    k = len(edges) - 1
+    ids = bin_ids(y_prob, edges) if ids is None else ids
+    ece, mce = errors_from_table(reliability_table(y_true, y_prob, edges=edges, ids=ids) if table is None else table)
+    rows = {}
+    mean, lo, hi = mean_interval((y_prob - y_true) ** 2, settings.confidence)
+    rows["brier_score"] = {"value": mean, "lower": lo, "upper": hi, "n": n,
+                           "method": "normal approximation of the mean squared error"}
+    sample = bounded_sample(n, settings)
+    ys, ps, ids_s = (y_true, y_prob, ids) if sample is None else (y_true[sample], y_prob[sample], ids[sample])
+    point = {"expected_calibration_error": ece, "maximum_calibration_error": mce}
+    sample_point = point if sample is None else \
+        dict(zip(point, errors_from_table(reliability_table(ys, ps, edges=edges, ids=ids_s))))
+    m = settings.rows(n)
+    intervals = bootstrap_intervals(_weighted_errors(ys, ps, ids_s, k), m, point, settings,
+                                    sample_point, scale=float(np.sqrt(m / n)) if n else 1.0, weights=weights) if n else \
+        {name: (float("nan"), float("nan")) for name in point}
+    for name, value in point.items():
+        lo, hi = intervals[name]
+        rows[name] = {"value": value, "lower": max(lo, 0.0) if np.isfinite(lo) else lo, "upper": hi, "n": n,
+                      "method": settings.describe(n) + " (bin edges fixed)"}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("metric")
+
+
+# ------------------------------------------------------------------ groups
+def group_labels(values: pd.Series, *, n_bins: int = 4) -> pd.Series:
+    """Group names of a column: categories as text; numbers with more than ``n_bins`` distinct
+    values in quantile bins ("17–28"); missing values as "(missing)"."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) and values.nunique() > n_bins:
+        edges = np.unique(np.nanquantile(values.to_numpy(dtype=float), np.linspace(0, 1, n_bins + 1)))
+        ids = np.clip(np.searchsorted(edges[1:-1], values.to_numpy(dtype=float), side="right"), 0, len(edges) - 2)
+        names = np.array([f"{lo:g}–{hi:g}" for lo, hi in zip(edges[:-1], edges[1:])], dtype=object)
+        out = pd.Series(names[ids], index=values.index, dtype=object)
+        return out.where(values.notna(), "(missing)")
+    return values.astype("string").fillna("(missing)").astype(str)
+
+
+def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DEFAULT_N_BINS,
+                         strategy: str = DEFAULT_STRATEGY, min_group_size: int = 30,
+                         settings: BootstrapSettings = DEFAULT_BOOTSTRAP, edges: np.ndarray | None = None,
+                         ids: np.ndarray | None = None,
+                         weights: SharedResampleWeights | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Calibration per group, every group binned with the same edges (from all rows).
+
+    Inputs: outcomes, probabilities, ``sensitive_features`` (group name per row), the bin
+    scheme, the smallest group that gets a verdict; optionally the ``edges`` of that scheme on
+    these probabilities, each row's bin ``ids`` and shared resample ``weights`` (all of them as
+    this function would make them, passed to save the work).
+    Output: (summary, reliability). ``summary`` is indexed by group, largest first, with ``n``,
+    ``brier_score``, ``expected_calibration_error`` (+ ``ece_lower``/``ece_upper``; and
+    ``ece_if_calibrated``, the mean ECE a perfectly calibrated model would show on the group's
+    predictions, with ``p_value``, the chance of an ECE this large if it were calibrated — see
+    :func:`calibration_noise`), ``maximum_calibration_error``, ``mean_predicted``,
+    ``fraction_positive`` and ``reliable`` (n ≥ min_group_size; only those get intervals). ``reliability`` stacks :func:`reliability_table` per group with a
+    ``group`` column.
+
+    Every group's counts and sums come from one ``bincount`` over (group, bin) cells, so the cost
+    does not grow with the number of groups; only reliable groups (at most rows / min_group_size)
+    get their own bootstrap and chance simulation.
+    """
+    y_true, y_prob = _check(y_true, y_prob)
+    groups = pd.Series(np.asarray(sensitive_features, dtype=object)).astype(str)
+    edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else edges
+    ids = bin_ids(y_prob, edges) if ids is None else ids
+    weights = SharedResampleWeights() if weights is None else weights
+    codes, names = pd.factorize(groups, sort=False)
+    if not len(names):
+        return pd.DataFrame(columns=["n"]), reliability_table([], [], edges=edges).assign(group=[])
+    # Every group in one pass: counts and sums per (group, bin) cell from one bincount each, in
+    # row order within a cell (so each sum equals the group's own reliability_table, bit for bit).
+    k = len(edges) - 1
+    sizes = np.bincount(codes, minlength=len(names))
+    order = np.argsort(-sizes, kind="stable")  # largest group first; ties in order of appearance
+    present, cell = np.unique(codes.astype(np.int64) * k + np.asarray(ids, dtype=np.int64), return_inverse=True)
+    cell = cell.ravel()
+    count = np.bincount(cell, minlength=len(present))
+    positives = np.bincount(cell, weights=y_true, minlength=len(present))
+    prob_sum = np.bincount(cell, weights=y_prob, minlength=len(present))
+    cell_group, cell_bin = present // k, present % k
+    lo, hi = wilson_interval(positives, count)
+    frac, mean = positives / count, prob_sum / count
+    gap = frac - mean
+    # ECE and MCE per group: cells are sorted by group, then bin (the table's row order).
+    starts = np.searchsorted(cell_group, np.arange(len(names)))
+    weighted_gap = np.add.reduceat(count * np.abs(gap), starts)
+    ece = weighted_gap / np.add.reduceat(count.astype(float), starts)
+    mce = np.maximum.reduceat(np.abs(gap), starts)
+    brier = np.bincount(codes, weights=(y_prob - y_true) ** 2, minlength=len(names)) / sizes
+    mean_predicted = np.bincount(codes, weights=y_prob, minlength=len(names)) / sizes
+    fraction_positive = np.bincount(codes, weights=y_true, minlength=len(names)) / sizes
+    reliable = sizes >= min_group_size
+    ece_lower, ece_upper = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    ece_if_calibrated, p_value = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    # Intervals and chance levels only for groups of at least min_group_size rows (at most
+    # rows / min_group_size of them); their rows, in row order, from one stable sort.
+    by_group = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_group], np.arange(len(names) + 1))
+    for code in order[reliable[order]]:
+        rows = by_group[bounds[code]:bounds[code + 1]]
+        yt, yp, ig = y_true[rows], y_prob[rows], ids[rows]
+        m = calibration_metrics(yt, yp, edges=edges, ids=ig, weights=weights, settings=settings)
+        ece_lower[code], ece_upper[code] = m.loc["expected_calibration_error", ["lower", "upper"]]
+        noise = calibration_noise(yp, edges, n_sim=settings.n_resamples, max_rows=settings.max_rows,
+                                  seed=settings.seed, ids=ig)
+        ece_if_calibrated[code] = float(noise.mean()) if len(noise) else np.nan
+        p_value[code] = consistency_p_value(float(ece[code]), noise)
+    summary_df = pd.DataFrame({
+        "group": np.asarray(names, dtype=object)[order], "n": sizes[order].astype(int),
+        "brier_score": brier[order], "expected_calibration_error": ece[order],
+        "ece_lower": ece_lower[order], "ece_upper": ece_upper[order], "ece_if_calibrated": ece_if_calibrated[order],
+        "p_value": p_value[order], "maximum_calibration_error": mce[order], "mean_predicted": mean_predicted[order],
+        "fraction_positive": fraction_positive[order], "reliable": reliable[order]}).set_index("group")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    cells = np.lexsort((cell_bin, rank[cell_group]))  # groups largest first, bins ascending
+    long = pd.DataFrame({
+        "bin": cell_bin[cells], "bin_lower": edges[:-1][cell_bin[cells]], "bin_upper": edges[1:][cell_bin[cells]],
+        "count": count[cells], "mean_predicted": mean[cells], "fraction_positive": frac[cells],
+        "lower": lo[cells], "upper": hi[cells], "gap": gap[cells],
+        "group": np.asarray(names, dtype=object)[cell_group[cells]]})  # object: a fixed-width str array of a 1 MB name would take GBs
+    return summary_df, long
+
+
+# ------------------------------------------------------------------ the audit
+@dataclass(frozen=True)
+class CalibrationResult:
+    """Everything the calibration page, report and card show for one bin scheme.
+
+    ``kind``: "binary" (outcome = positive label) or "top_label" (multiclass: outcome = the
+    predicted class was right, probability = the model's confidence). ``groups``: column ->
+    (summary, reliability) as from :func:`calibration_by_group`.
+    """
+
+    kind: str
+    n_bins: int
+    strategy: str
+    model_version: str | None
+    rows: int
+    labelled_rows: int
+    scored_rows: int
+    metrics: pd.DataFrame
+    table: pd.DataFrame
+    mean_predicted: float
+    fraction_positive: float
+    outcome: str
+    ece_if_calibrated: float = float("nan")
+    p_value: float = float("nan")
+    groups: dict = field(default_factory=dict)
+    notes: tuple = ()
+    min_group_size: int = 30
+
+    @property
+    def scheme(self) -> str:
+        return describe_bins(self.n_bins, self.strategy)
+
+
+def calibration_inputs(audit) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, str, str]:
+    """(outcomes 0/1, probabilities, the labelled scored rows, kind, outcome wording) for an
+    audit; raises :class:`MissingInputError` when labels or scores are missing."""
+    from sightline.data.labelled import labelled_data
+
+    spec = audit.spec
+    if spec.task == "regression":
+        raise MissingInputError(REGRESSION)
+    if not audit.has_score:
+        raise MissingInputError(NO_SCORE_BINARY if spec.task == "binary" else NO_SCORE_MULTICLASS)
+    data = labelled_data(audit, predictions=False)
+    score = data.y_score
+    ok = np.isfinite(score)
+    if not ok.any():
+        raise MissingInputError("Calibration needs scores, and no labelled row has one — check columns.score")
+    if spec.task == "binary":
+        outcome, kind, word = data.y_true.astype(float), "binary", f"'{spec.positive_label}'"
+    else:
+        outcome = (np.asarray(data.y_pred, dtype=object).astype(str) == np.asarray(data.y_true, dtype=object).astype(str)).astype(float)
+        kind, word = "top_label", "the predicted class was right"
+    frame = data.frame if ok.all() else data.frame[ok]
+    return outcome[ok], np.clip(score[ok], 0.0, 1.0), frame, kind, word
+
+
+def calibration_result(audit, *, n_bins: int | None = None, strategy: str | None = None,
+                       group_columns=None, settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> CalibrationResult:
+    """Calibration of the audit's primary version on its labelled, scored rows.
+
+    Inputs: the audit; ``n_bins``/``strategy`` (default: the audit's ``calibration:`` settings);
+    ``group_columns`` (default: the sensitive columns); bootstrap settings.
+    Output: a :class:`CalibrationResult`. Raises :class:`MissingInputError` for regression or
+    without labels or scores.
+    """
+    with single_threaded_blas():
+        return _calibration_result(audit, n_bins=n_bins, strategy=strategy, group_columns=group_columns, settings=settings)
+
+
+def _calibration_result(audit, *, n_bins, strategy, group_columns, settings) -> CalibrationResult:
+    spec_bins, spec_strategy, notes = calibration_settings(audit.spec.calibration)
+    n_bins = spec_bins if n_bins is None else n_bins
+    strategy = spec_strategy if strategy is None else strategy
+    y, p, frame, kind, word = calibration_inputs(audit)
+    edges = bin_edges(p, n_bins=n_bins, strategy=strategy)
+    # Every view bins the same probabilities with the same edges, and bootstraps (on the bounded
+    # sample) with the same seeded resamples: both are made once here and passed along.
+    ids = bin_ids(p, edges)
+    weights = SharedResampleWeights()
+    table = reliability_table(y, p, edges=edges, ids=ids)
+    metrics = calibration_metrics(y, p, edges=edges, ids=ids, table=table, weights=weights, settings=settings)
+    noise = calibration_noise(p, edges, n_sim=settings.n_resamples, max_rows=settings.max_rows, seed=settings.seed,
+                              ids=ids)
+    columns = audit.spec.columns.sensitive if group_columns is None else group_columns
+    min_size = audit.spec.fairness.min_group_size
+    groups = {}
+    for col in columns:
+        if col in frame.columns:
+            groups[col] = calibration_by_group(y, p, sensitive_features=group_labels(frame[col]), n_bins=n_bins,
+                                               strategy=strategy, min_group_size=min_size, settings=settings,
+                                               edges=edges, ids=ids, weights=weights)
+    return CalibrationResult(kind=kind, n_bins=n_bins, strategy=strategy, model_version=audit.primary_version,
+                             rows=len(audit.primary), labelled_rows=len(audit.labelled()), scored_rows=len(y),
+                             metrics=metrics, table=table, mean_predicted=float(p.mean()),
+                             fraction_positive=float(y.mean()), outcome=word, groups=groups, notes=tuple(notes),
+                             ece_if_calibrated=float(noise.mean()),
+                             p_value=consistency_p_value(float(metrics.loc["expected_calibration_error", "value"]), noise),
+                             min_group_size=min_size)
+
+
+def _worst_bin(table: pd.DataFrame, min_count: int = 30) -> pd.Series | None:
+    """The bin whose miscalibration weighs most (count × |gap|) among bins with enough rows."""
+    big = table[table["count"] >= min_count]
+    if len(big) == 0:
+        return None
+    return big.loc[(big["count"] * big["gap"].abs()).idxmax()]
+
+
+def flagged_groups(result: CalibrationResult) -> list[tuple[str, str, pd.Series]]:
+    """Groups (of at least min_group_size rows) whose ECE is above ECE_AMBER and larger than
+    chance after a Bonferroni correction over every group tested: (column, group, summary row),
+    worst first."""
+    tested = sum(int(summary["reliable"].sum()) for summary, _ in result.groups.values())
+    flagged = []
+    for col, (summary, _) in result.groups.items():
+        bad = summary[summary["reliable"] & (summary["expected_calibration_error"] > ECE_AMBER)
+                      & (summary["p_value"] < 0.05 / max(tested, 1))]
+        flagged += [(col, str(g), row) for g, row in bad.iterrows()]
+    return sorted(flagged, key=lambda f: -f[2]["expected_calibration_error"])
+
+
+def calibration_verdict(result: CalibrationResult) -> Verdict:
+    """Green when ECE ≤ 0.03 (scores read as probabilities), amber up to 0.07, red above — red
+    and amber only when the ECE is also larger than chance (consistency p < 0.05; otherwise amber
+    "too few rows to tell"). A group of at least min_group_size rows whose ECE is above 0.07 and
+    larger than chance (p below 0.05 divided by the number of groups tested: Bonferroni) turns
+    green into amber."""
+    ece = result.metrics.loc["expected_calibration_error", "value"]
+    pts = f"{ece * 100:.1f} percentage points"
+    worst = _worst_bin(result.table)
+    example = ""
+    if worst is not None and abs(worst["gap"]) >= 0.02:
+        example = (f" For example, predictions between {worst['bin_lower']:.2f} and {worst['bin_upper']:.2f} "
+                   f"averaged {worst['mean_predicted']:.0%}, but {worst['fraction_positive']:.0%} came true.")
+    top = "When the model is p% sure of its class, it should be right p% of the time. " if result.kind == "top_label" else ""
+    real = not np.isfinite(result.p_value) or result.p_value < 0.05
+    if ece <= ECE_GREEN:
+        status, headline = GREEN, f"{top}Scores can be read as probabilities: on average they are {pts} from what happened (ECE {ece:.3f})."
+    elif not real:
+        status, headline = AMBER, (f"{top}Too few labelled rows to tell whether the scores are calibrated: ECE {ece:.3f}, "
+                                   f"but a perfectly calibrated model would show about {result.ece_if_calibrated:.3f} on "
+                                   f"{result.scored_rows:,} rows by chance.")
+    elif ece <= ECE_AMBER:
+        status, headline = AMBER, f"{top}Scores are somewhat off as probabilities: on average {pts} from what happened (ECE {ece:.3f}).{example}"
+    else:
+        status, headline = RED, f"{top}Scores should not be read as probabilities: on average {pts} from what happened (ECE {ece:.3f}).{example}"
+    tested = sum(int(summary["reliable"].sum()) for summary, _ in result.groups.values())
+    flagged = flagged_groups(result)
+    if flagged:
+        col, g, row = flagged[0]
+        if status == GREEN:
+            status = AMBER
+        headline += (f" But for {col}={g} ({int(row['n']):,} rows) scores miss by "
+                     f"{row['expected_calibration_error'] * 100:.1f} points (ECE {row['expected_calibration_error']:.3f}; "
+                     f"chance alone would give about {row['ece_if_calibrated']:.3f}).")
+    detail = (f"ECE over {describe_bins(result.n_bins, result.strategy)}. Rules: green when ECE ≤ {ECE_GREEN}, "
+              f"amber up to {ECE_AMBER}, red above, when larger than chance; a group of at least "
+              f"{result.min_group_size} rows with ECE above {ECE_AMBER}, larger than chance after a Bonferroni "
+              f"correction over {tested} groups, makes green amber.")
+    return Verdict(status, headline, detail)
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+            for row in table.to_dict(orient="records")]
+
+
+def calibration_report(result: CalibrationResult) -> dict:
+    """The ``calibration`` part of report.json (keys documented in the README)."""
+    return {
+        "kind": result.kind, "model_version": result.model_version, "n_bins": result.n_bins,
+        "strategy": result.strategy, "bins": result.scheme, "outcome": result.outcome,
+        "rows": result.rows, "labelled_rows": result.labelled_rows, "scored_rows": result.scored_rows,
+        "mean_predicted": result.mean_predicted, "fraction_positive": result.fraction_positive,
+        "ece_if_calibrated": result.ece_if_calibrated, "consistency_p_value": result.p_value,
+        "overall": {m: {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+                    for m, row in result.metrics.to_dict(orient="index").items()},
+        "reliability": _records(result.table),
+        "groups": {col: _records(summary.reset_index()) for col, (summary, _) in result.groups.items()},
+        "flagged_groups": [{"column": col, "group": g, "n": int(row["n"]),
+                            "expected_calibration_error": float(row["expected_calibration_error"]),
+                            "ece_if_calibrated": float(row["ece_if_calibrated"]), "p_value": float(row["p_value"])}
+                           for col, g, row in flagged_groups(result)],
+        "notes": list(result.notes),
+    }
+
+
+def calibration_section(audit, settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> Section:
+    """The calibration Section: verdict, report, card metrics (overall and per sensitive group of
+    at least min_group_size rows, slice ``col=value``), the reliability diagrams."""
+    from sightline.charts import calibration as charts
+
+    if audit.spec.task == "regression":
+        return unavailable_section("calibration", REGRESSION, UNAVAILABLE)
+    result = calibration_result(audit, settings=settings)
+    metrics = [CardMetric(type=str(name), value=float(row["value"]), slice="",
+                          lower=float(row["lower"]) if np.isfinite(row["lower"]) else None,
+                          upper=float(row["upper"]) if np.isfinite(row["upper"]) else None, n=int(row["n"]))
+               for name, row in result.metrics.iterrows() if np.isfinite(row["value"])
+               and not (result.kind == "top_label" and name == "brier_score")]
+    for col, (summary, _) in result.groups.items():
+        for group, row in summary[summary["reliable"]].iterrows():
+            metrics.append(CardMetric("expected_calibration_error", float(row["expected_calibration_error"]),
+                                      f"{col}={group}", _finite(row["ece_lower"]), _finite(row["ece_upper"]), int(row["n"])))
+            if result.kind == "binary":
+                metrics.append(CardMetric("brier_score", float(row["brier_score"]), f"{col}={group}", n=int(row["n"])))
+    chart_list = [Chart("reliability_diagram", "Reliability diagram", charts.reliability_chart(result.table, scheme=result.scheme))]
+    for col, (summary, long) in result.groups.items():
+        chart_list.append(Chart(f"reliability_by_{col}", f"Calibration by {col}",
+                                charts.group_reliability_chart(overall_and_groups(result, col), column=col)))
+    tables = {"calibration_metrics": result.metrics, "reliability": result.table,
+              **{f"calibration_by_{col}": summary for col, (summary, _) in result.groups.items()}}
+    provenance = {"model_version": result.model_version, "rows": result.rows, "labelled_rows": result.labelled_rows,
+                  "scored_rows": result.scored_rows, "bins": result.scheme, "n_bins": result.n_bins,
+                  "strategy": result.strategy, "bootstrap_resamples": settings.n_resamples,
+                  "bootstrap_rows": settings.rows(result.scored_rows), "min_group_size": result.min_group_size,
+                  **({"notes": list(result.notes)} if result.notes else {})}
+    return Section(area="calibration", verdict=calibration_verdict(result), report=calibration_report(result),
+                   metrics=tuple(metrics), charts=tuple(chart_list), provenance=provenance, tables=tables)
+
+
+def _finite(x) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def overall_and_groups(result: CalibrationResult, column: str, max_groups: int = MAX_GROUPS,
+                       min_bin_count: int = MIN_BIN_COUNT) -> pd.DataFrame:
+    """Reliability rows of all rows ("all rows") and of the largest reliable groups of ``column``
+    stacked with a ``group`` column, for one chart: at most ``max_groups`` groups, and only a
+    group's bins holding at least ``min_bin_count`` predictions (a share out of 3 predictions
+    zig-zags between 0 and 1 and says nothing; the table keeps every bin)."""
+    summary, long = result.groups[column]
+    shown = [g for g in summary.index[summary["reliable"]]][:max_groups]
+    groups = long[long["group"].isin(shown) & (long["count"] >= min_bin_count)]
+    return pd.concat([result.table.assign(group="all rows"), groups], ignore_index=True)

@@ -1,0 +1,102 @@
+"""What was loaded: rows, time span, label coverage, model versions, features, sensitive groups."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from sightline.data.audit import Audit
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """A loaded audit in numbers. Times are ISO strings; coverage is a fraction in [0, 1]."""
+
+    name: str
+    task: str
+    current_rows: int
+    primary_rows: int
+    reference_rows: int | None
+    start: str | None
+    end: str | None
+    days: float | None
+    labelled_rows: int
+    label_coverage: float
+    last_label_time: str | None
+    versions: dict
+    primary_version: str | None
+    features: list
+    numeric_features: list
+    categorical_features: list
+    sensitive: dict
+    has_model: bool
+    inputs: list
+    log_rows: int = 0  # rows in the whole log (= current_rows unless the log was sampled)
+    sample: dict | None = None  # how a log too large for memory was sampled (sightline/scale.py)
+    # Sensitive / slice columns left out of every grouping: column -> distinct values (see
+    # sightline.data.validation.MAX_GROUPS); a validation finding says the same in words.
+    refused_groups: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _iso(ts) -> str | None:
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).isoformat()
+
+
+def data_summary(audit: Audit) -> DataSummary:
+    """Summarise a loaded audit for the Overview page and report.json (primary version rows
+    for coverage; all rows for versions)."""
+    spec, primary = audit.spec, audit.primary
+    labelled = audit.labelled()
+    ts = audit.timestamps(primary)
+    start = end = last_label = days = None
+    if ts is not None and ts.notna().any():
+        start, end = ts.min(), ts.max()
+        days = round((end - start).total_seconds() / 86400, 2)
+        lts = audit.timestamps(labelled)
+        last_label = lts.max() if lts is not None and len(lts) else None
+    version_col = spec.columns.model_version
+    versions = (audit.current[version_col].astype(str).value_counts().to_dict()
+                if version_col and version_col in audit.current.columns else {})
+    numeric = [f for f in audit.features if pd.api.types.is_numeric_dtype(primary[f])]
+    sensitive = {c: {str(k): int(v) for k, v in primary[c].value_counts(dropna=False).items()}
+                 for c in spec.columns.sensitive if c in primary.columns}
+    return DataSummary(
+        name=spec.name, task=spec.task,
+        current_rows=int(len(audit.current)), primary_rows=int(len(primary)),
+        reference_rows=None if audit.reference is None else int(len(audit.reference)),
+        start=_iso(start), end=_iso(end), days=days,
+        labelled_rows=int(len(labelled)),
+        label_coverage=float(len(labelled) / len(primary)) if len(primary) else 0.0,
+        last_label_time=_iso(last_label),
+        versions={str(k): int(v) for k, v in versions.items()},
+        primary_version=audit.primary_version,
+        features=list(audit.features), numeric_features=numeric,
+        categorical_features=[f for f in audit.features if f not in numeric],
+        sensitive=sensitive, has_model=audit.model is not None,
+        inputs=[asdict(i) for i in audit.inputs],
+        log_rows=audit.log_sample.population if audit.log_sample else int(len(audit.current)),
+        sample=audit.log_sample.provenance() if audit.log_sample else None,
+        refused_groups=dict(getattr(audit, "refused_groups", None) or {}),
+    )
+
+
+def label_coverage_by_window(audit: Audit, freq: str = "W-MON") -> pd.DataFrame:
+    """Rows and labelled share per time window of the primary version.
+
+    Output columns: ``window`` (window start), ``rows``, ``labelled``, ``coverage`` (0–1).
+    Empty without timestamps. ``freq`` is a pandas offset alias (weeks start on Monday).
+    """
+    ts = audit.timestamps(audit.primary)
+    if ts is None:
+        return pd.DataFrame(columns=["window", "rows", "labelled", "coverage"])
+    target = audit.spec.columns.target
+    has_label = audit.primary[target].notna() if target else pd.Series(False, index=ts.index)
+    frame = pd.DataFrame({"window": ts.dt.to_period(freq.replace("W-MON", "W-SUN")).dt.start_time,
+                          "labelled": has_label.to_numpy()})
+    out = frame.groupby("window", observed=True).agg(rows=("labelled", "size"), labelled=("labelled", "sum")).reset_index()
+    out["coverage"] = out["labelled"] / out["rows"]
+    return out

@@ -1,0 +1,1 @@
+"""Fairness: group and intersectional metrics with uncertainty, disparities, summaries, verdicts."""

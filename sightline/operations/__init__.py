@@ -1,0 +1,1 @@
+"""Operational health: latency percentiles, throughput, invalid predictions."""

@@ -1,0 +1,1 @@
+"""Performance: overall metrics with confidence intervals, baselines, curves, versions."""

@@ -1,0 +1,1 @@
+"""The report: the registry of areas, report.json, release gates."""

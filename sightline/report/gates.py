@@ -1,0 +1,166 @@
+"""Release gates: thresholds from the audit file checked against the report's metrics.
+
+``gates:`` in audit.yaml sets thresholds such as ``min_roc_auc: 0.85`` or
+``max_demographic_parity_difference: 0.1``. :func:`evaluate_gates` reads the matching
+:class:`~sightline.core.section.CardMetric` of each Section (by the metric names in
+docs/ENGINE.md) — it never recomputes a number — and returns one :class:`GateResult` per gate
+(fairness gates: one per sensitive column or intersection). A gate whose metric is absent
+(area not computed, input missing, value undefined) is *not evaluated*: ``passed`` is None,
+never True. ``python -m sightline report --fail-on …`` turns failures into exit status 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from sightline.core.errors import SpecError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GateDefinition:
+    """One gate key of the audit file: the area it guards, the metric type it reads, the direction
+    (``min``: value must be ≥ threshold; ``max``: value must be ≤ threshold), where else to look
+    for the metric, whether it is checked per slice, and the allowed threshold range."""
+
+    key: str
+    area: str
+    metric: str
+    direction: str
+    fallback_areas: tuple[str, ...] = ()
+    per_slice: bool = False
+    bounds: tuple[float, float] = (0.0, 1.0)
+
+
+GATES: dict[str, GateDefinition] = {g.key: g for g in (
+    GateDefinition("min_roc_auc", "performance", "roc_auc", "min"),
+    GateDefinition("min_accuracy", "performance", "accuracy", "min"),
+    GateDefinition("min_f1", "performance", "f1", "min"),
+    GateDefinition("max_ece", "calibration", "expected_calibration_error", "max"),
+    GateDefinition("max_brier_score", "calibration", "brier_score", "max", fallback_areas=("performance",)),
+    GateDefinition("max_demographic_parity_difference", "fairness", "demographic_parity_difference", "max", per_slice=True),
+    GateDefinition("max_equalized_odds_difference", "fairness", "equalized_odds_difference", "max", per_slice=True),
+    # The disparate-impact ratio is fairlearn's demographic_parity_ratio (min/max selection rate).
+    GateDefinition("min_disparate_impact_ratio", "fairness", "demographic_parity_ratio", "min", per_slice=True),
+    GateDefinition("max_drift_share", "drift", "drift_share", "max"),
+    GateDefinition("max_p99_latency_ms", "operations", "latency_p99_ms", "max", bounds=(0.0, math.inf)),
+)}
+PASSED, FAILED, NOT_EVALUATED = "passed", "failed", "not evaluated"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The outcome of one gate. ``passed`` is True, False, or None when it was not evaluated
+    (``note`` says why). ``slice`` names the sensitive column for per-group gates."""
+
+    area: str
+    name: str
+    threshold: float
+    value: float | None
+    passed: bool | None
+    metric: str = ""
+    direction: str = "max"
+    slice: str = ""
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        return NOT_EVALUATED if self.passed is None else PASSED if self.passed else FAILED
+
+    @property
+    def comparison(self) -> str:
+        """The rule in ASCII, e.g. ``roc_auc >= 0.85``."""
+        return f"{self.metric} {'>=' if self.direction == 'min' else '<='} {_fmt(self.threshold)}"
+
+    def describe(self) -> str:
+        """One ASCII line for logs and CI output, e.g.
+        ``fairness: max_demographic_parity_difference [sex] = 0.1823, needs demographic_parity_difference <= 0.1 -> FAILED``."""
+        where = f" [{self.slice}]" if self.slice else ""
+        head = f"{self.area}: {self.name}{where}"
+        if self.passed is None:
+            return f"{head} -> NOT EVALUATED ({self.note or 'metric absent'}); needs {self.comparison}"
+        return f"{head} = {_fmt(self.value)}, needs {self.comparison} -> {'passed' if self.passed else 'FAILED'}"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}"
+
+
+def _threshold(key: str, value, gate: GateDefinition) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(float(value)):
+        raise SpecError(f"'gates.{key}' must be a number, got {value!r} — e.g. {key}: {0.85 if gate.direction == 'min' else 0.1}")
+    low, high = gate.bounds
+    if not low <= float(value) <= high:
+        rng = f"between {low:g} and {high:g}" if math.isfinite(high) else f"at least {low:g}"
+        raise SpecError(f"'gates.{key}' must be {rng}, got {value!r}")
+    return float(value)
+
+
+def _area_reason(report, area: str) -> str:
+    section = report.sections.get(area)
+    if section is None:
+        return f"the {area} area was not run"
+    if section.verdict.status in ("not_computed", "unavailable"):
+        return f"{area}: {section.verdict.headline}"
+    return ""
+
+
+def _metrics(report, areas: tuple[str, ...], metric: str):
+    for area in areas:
+        section = report.sections.get(area)
+        if section is None:
+            continue
+        found = [m for m in section.metrics if m.type == metric]
+        if found:
+            return found
+    return []
+
+
+def _result(gate: GateDefinition, threshold: float, value: float | None, slice_: str = "", note: str = "") -> GateResult:
+    if value is None or not math.isfinite(value):
+        return GateResult(gate.area, gate.key, threshold, None, None, gate.metric, gate.direction, slice_,
+                          note or f"{gate.metric} is undefined (NaN)")
+    passed = value >= threshold if gate.direction == "min" else value <= threshold
+    return GateResult(gate.area, gate.key, threshold, float(value), bool(passed), gate.metric, gate.direction, slice_, note)
+
+
+def evaluate_gates(report) -> list[GateResult]:
+    """Check every gate set in ``report.audit.spec.gates`` against the report's Section metrics.
+
+    Input: a :class:`sightline.report.registry.Report`. Output: one :class:`GateResult` per gate (per
+    sensitive column or intersection for fairness gates), in the audit file's order.
+    Raises :class:`SpecError` for a threshold that is not a number in range.
+    """
+    results: list[GateResult] = []
+    for key, raw in (report.audit.spec.gates or {}).items():
+        gate = GATES.get(key)
+        if gate is None:  # spec.py rejects unknown keys; this guards a key added there but not here
+            log.warning("gate %r has no definition in sightline.report.gates — ignored", key)
+            continue
+        threshold = _threshold(key, raw, gate)
+        found = _metrics(report, (gate.area, *gate.fallback_areas), gate.metric)
+        if gate.per_slice:
+            found = [m for m in found if m.slice]
+        else:
+            found = [m for m in found if m.slice == ""]
+        if not found:
+            reason = _area_reason(report, gate.area) or f"the {gate.area} results hold no {gate.metric}"
+            results.append(_result(gate, threshold, None, note=reason))
+            continue
+        for m in found:
+            results.append(_result(gate, threshold, None if m.value is None else float(m.value), m.slice))
+    return results
+
+
+def failed_gates(results: list[GateResult], areas: list[str] | None = None) -> list[GateResult]:
+    """Gates that did not pass (failed, or not evaluated), optionally only of ``areas``.
+
+    A gate that could not be evaluated counts: a CI step that asked for it must not go green
+    without the check having run.
+    """
+    return [g for g in results if (areas is None or g.area in areas) and g.passed is not True]

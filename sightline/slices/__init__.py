@@ -1,0 +1,1 @@
+"""Slice-based evaluation: metrics per slice, automatic worst-slice search, Simpson's-paradox check."""

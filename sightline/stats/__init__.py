@@ -1,0 +1,1 @@
+"""Statistics shared by every area: confidence intervals, bootstrap, ranking. Imports only sightline.core."""

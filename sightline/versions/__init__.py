@@ -1,0 +1,1 @@
+"""Model versions: compare two versions of one log, on the same requests when possible."""
