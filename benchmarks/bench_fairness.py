@@ -48,7 +48,7 @@ def timed(label: str, n: int, func):
 
 
 def main() -> None:
-    from fairlearn.metrics import (MetricFrame, false_positive_rate, selection_rate, true_positive_rate)
+    from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
     from sklearn.metrics import accuracy_score, precision_score
 
     from sightline.data.audit import load_audit

@@ -94,9 +94,9 @@ def timed(label: str, fn, rows: int):
 
 def bench(rows: int) -> None:
     from sightline.data.audit import load_audit
+    from sightline.data.spec import load_spec
     from sightline.operations.section import operations_result
     from sightline.report.compose import operations_section
-    from sightline.data.spec import load_spec
     from sightline.versions.section import compare_versions
 
     frame = synthetic_log(rows)

@@ -85,10 +85,10 @@ def timed(label: str, func, rows: int):
 
 
 def bench(rows: int) -> None:
-    from sightline.data.audit import load_audit
     from sightline.calibration.section import calibration_result, calibration_section
-    from sightline.performance.section import performance_section
+    from sightline.data.audit import load_audit
     from sightline.data.spec import load_spec
+    from sightline.performance.section import performance_section
 
     with tempfile.TemporaryDirectory() as tmp:
         log = synthetic_log(rows)

@@ -28,9 +28,9 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.errors import StreamlitAuthError, StreamlitSecretNotFoundError
 
-from sightline.data.audit import sample_audit_path
 from sightline.core.deployment import ERR_OUTSIDE, UPLOAD_ROOT, Deployment
 from sightline.core.errors import AccessError
+from sightline.data.audit import sample_audit_path
 from sightline.data.spec import AuditSpec, dump_spec
 
 AUTH_SECTION = "auth"

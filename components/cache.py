@@ -11,10 +11,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from sightline.data.audit import Audit, load_audit
-from sightline.report.registry import compute_section
 from sightline.core.section import Section
+from sightline.data.audit import Audit, load_audit
 from sightline.data.spec import AuditSpec, spec_to_yaml
+from sightline.report.registry import compute_section
 
 
 def _stamp(spec: AuditSpec) -> tuple:

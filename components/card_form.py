@@ -12,8 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from sightline.card.fields import (CardFields, Citation, Owner, Risk, check_version_date, fields_from_model_card,
-                                   fields_from_spec, license_from_text)
+from sightline.card.fields import CardFields, Citation, Owner, Risk, check_version_date, fields_from_model_card, fields_from_spec, license_from_text
 from sightline.core.errors import SightlineInputError
 from sightline.data.spec import AuditSpec, spec_to_yaml
 

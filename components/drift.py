@@ -7,14 +7,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import chart_view
-
-from components import cache
+from components import cache, chart_view
 from components.verdicts import render_verdict
 from sightline.charts.drift import reliability_chart
-from sightline.drift.section import drift_settings
 from sightline.core.errors import SightlineInputError
 from sightline.core.section import AMBER, GREEN, RED, Section
+from sightline.drift.section import drift_settings
 
 # Plain-language definitions (tooltips and captions).
 HELP = {

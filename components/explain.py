@@ -7,12 +7,10 @@ import math
 
 import streamlit as st
 
-from components import chart_view
-
-from components import cache
-from sightline.data.audit import Audit
+from components import cache, chart_view
 from sightline.charts.explain import waterfall_chart
 from sightline.core.errors import SightlineInputError
+from sightline.data.audit import Audit
 from sightline.explain.section import SPACE_TEXT, ExplainResult, output_space_text
 
 ROW_KEY = "explain.row_id"          # the id typed in the "one prediction" view

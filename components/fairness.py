@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from components import chart_view
-
 from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart, tradeoff_chart
 from sightline.fairness.section import RATE_METRICS, ColumnFairness, FairnessResult
 from sightline.fairness.summaries import people

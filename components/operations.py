@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from components import chart_view
-
 from sightline.operations.section import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS
 
 WINDOW_KEY = "operations.window"

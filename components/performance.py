@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from components import chart_view
-
 from sightline.charts.performance import confusion_chart, threshold_chart
 from sightline.performance.section import METRIC_LABELS, confusion_from_counts, confusion_long
 

@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from components import chart_view
-
 from sightline.charts.slices import simpson_chart, slice_labels, slice_metric_chart
 from sightline.core.vocabulary import METRICS
 from sightline.slices.encoding import DEFAULT_N_BINS

@@ -8,8 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from components.access import scrub
-from sightline.data.audit import Audit, sample_audit_path
 from sightline.core.errors import SightlineInputError
+from sightline.data.audit import Audit, sample_audit_path
 from sightline.data.spec import AuditSpec, load_spec
 
 SPEC_KEY = "sightline.spec"            # the active AuditSpec

@@ -7,9 +7,9 @@ from components import cache, router, state
 from components import performance as ui
 from components.verdicts import render_verdict
 from sightline.calibration.section import MIN_BIN_COUNT, overall_and_groups
-from sightline.stats.reliability import STRATEGIES, describe_bins
 from sightline.charts.calibration import group_reliability_chart, reliability_chart
 from sightline.core.section import AMBER, GREEN, RED
+from sightline.stats.reliability import STRATEGIES, describe_bins
 
 router.ensure_routed()
 

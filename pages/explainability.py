@@ -6,10 +6,16 @@ import streamlit as st
 from components import cache, chart_view, router, state
 from components.explain import compute_result, drawn_text, render_local, render_provenance
 from components.verdicts import render_verdict
-from sightline.charts.explain import (beeswarm_chart, dependence_chart, drawn_rows, group_importance_chart, importance_bar,
-                                      importance_shift_chart)
-from sightline.explain.section import (DOMINANT_SHARE, NEGLIGIBLE_SHARE, NOTABLE_SHARE_GAP, global_importance, group_importance_table,
-                               importance_subtitle, largest_group_difference)
+from sightline.charts.explain import beeswarm_chart, dependence_chart, drawn_rows, group_importance_chart, importance_bar, importance_shift_chart
+from sightline.explain.section import (
+    DOMINANT_SHARE,
+    NEGLIGIBLE_SHARE,
+    NOTABLE_SHARE_GAP,
+    global_importance,
+    group_importance_table,
+    importance_subtitle,
+    largest_group_difference,
+)
 
 router.ensure_routed()
 

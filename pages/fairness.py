@@ -4,8 +4,7 @@ threshold what-if (analysis only)."""
 import streamlit as st
 
 from components import cache, router, state
-from components.fairness import (WHATIF_COLUMN_KEY, WHATIF_CONSTRAINT_KEY, render_column, threshold_sliders,
-                                 tradeoff_view, whatif_results)
+from components.fairness import WHATIF_COLUMN_KEY, WHATIF_CONSTRAINT_KEY, render_column, threshold_sliders, tradeoff_view, whatif_results
 from components.verdicts import render_verdict
 from sightline.core.errors import MissingInputError
 from sightline.fairness.section import fairness_verdict

@@ -4,15 +4,15 @@ import streamlit as st
 
 from components import access, cache, card_form, router, state
 from components.verdicts import render_verdict
-from sightline.data.audit import sample_audit_path
 from sightline.card.build import assemble_card, card_readiness
 from sightline.card.export import FILE_NAMES, MIME_TYPES, card_bytes
 from sightline.card.fields import spec_with_fields
 from sightline.card.render_md import render_markdown
-from sightline.core.errors import SightlineInputError
-from sightline.report.registry import AREA_TITLES, AREAS
 from sightline.core.deployment import current_deployment
+from sightline.core.errors import SightlineInputError
+from sightline.data.audit import sample_audit_path
 from sightline.data.spec import spec_to_yaml
+from sightline.report.registry import AREA_TITLES, AREAS
 
 router.ensure_routed()
 

@@ -3,11 +3,9 @@
 import streamlit as st
 
 from components import cache, router, state
-from components.operations import (chart_with_table, incident_sentences, ms_table, operations_settings,
-                                   operations_settings_widgets, percentile_metrics)
+from components.operations import chart_with_table, incident_sentences, ms_table, operations_settings, operations_settings_widgets, percentile_metrics
 from components.verdicts import render_verdict
-from sightline.charts.operations import (invalid_rate_chart, latency_distribution_chart, latency_over_time_chart,
-                                         throughput_chart)
+from sightline.charts.operations import invalid_rate_chart, latency_distribution_chart, latency_over_time_chart, throughput_chart
 from sightline.core.errors import MissingInputError
 from sightline.operations.section import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS, operations_verdict
 

@@ -7,8 +7,8 @@ from components import cache, chart_view, router, state
 from components.verdicts import render_verdict
 from components.whole_log import render_whole_log
 from sightline.charts.overview import label_coverage_chart
-from sightline.report.registry import AREA_TITLES, AREAS
 from sightline.data.summary import data_summary, label_coverage_by_window
+from sightline.report.registry import AREA_TITLES, AREAS
 
 router.ensure_routed()
 

@@ -5,9 +5,15 @@ import streamlit as st
 from components import cache, chart_view, router, state
 from components.operations import CANDIDATE_KEY, chart_with_table, ms_table, top_slice_sentence
 from components.verdicts import render_verdict
-from sightline.charts.versions import (agreement_over_time_chart, disagreement_band_chart, disagreement_slice_chart,
-                                       latency_comparison_chart, metric_difference_chart, metric_effects,
-                                       score_scatter_chart)
+from sightline.charts.versions import (
+    agreement_over_time_chart,
+    disagreement_band_chart,
+    disagreement_slice_chart,
+    latency_comparison_chart,
+    metric_difference_chart,
+    metric_effects,
+    score_scatter_chart,
+)
 from sightline.core.errors import MissingInputError
 from sightline.versions.section import NO_VERSION_COLUMN, ONE_VERSION, versions_verdict
 

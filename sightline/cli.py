@@ -12,8 +12,16 @@ import logging
 import sys
 from pathlib import Path
 
+from sightline.card import assemble_card
+from sightline.card.export import write_card_files
+from sightline.card.prerender import ChartPrerenderer
+from sightline.core.errors import SightlineInputError, SpecError
 from sightline.core.text import PROSE_LIMIT, short_words
-from sightline.core.errors import SightlineInputError
+from sightline.data.audit import _read, load_audit
+from sightline.data.spec import load_spec
+from sightline.data.validation import ERROR, validate_inputs
+from sightline.report.gates import GATES, evaluate_gates
+from sightline.report.registry import build_report, default_workers, report_json
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
 log = logging.getLogger("sightline")
@@ -36,16 +44,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args) -> int:
-    from sightline.data.audit import _read  # one reader for CLI and app
-    from sightline.data.spec import load_spec
-    from sightline.data.validation import ERROR, validate_inputs
 
     spec = load_spec(args.audit)
     current, cur_info, drawn = _read(spec, spec.current, "current")
     reference = _read(spec, spec.reference, "reference")[0] if spec.reference is not None else None
     findings = validate_inputs(spec, current, reference)
     if spec.model_path() is not None:
-        from sightline.data.audit import load_audit
 
         if not any(f.level == ERROR for f in findings):
             load_audit(spec)  # raises ModelError for a bad model
@@ -63,8 +67,6 @@ def _validate(args) -> int:
 def _gate_areas(text: str) -> list[str]:
     """The areas named by ``--fail-on`` (comma-separated). A name that is no gate's area raises
     :class:`SpecError`: a misspelt area would otherwise switch its gates off without a word."""
-    from sightline.core.errors import SpecError
-    from sightline.report.gates import GATES
 
     known = list(dict.fromkeys(g.area for g in GATES.values()))
     wanted = [a.strip() for a in text.split(",") if a.strip()]
@@ -77,9 +79,6 @@ def _gate_areas(text: str) -> list[str]:
 
 
 def _report(args) -> int:
-    from sightline.data.audit import load_audit
-    from sightline.report.registry import build_report, default_workers, report_json
-    from sightline.data.spec import load_spec
 
     wanted = _gate_areas(args.fail_on)  # before any work: a typo must not cost a whole run
     spec = load_spec(args.audit)
@@ -90,9 +89,6 @@ def _report(args) -> int:
                 print(short_words(f.line(), PROSE_LIMIT))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from sightline.card import assemble_card
-    from sightline.card.export import write_card_files
-    from sightline.card.prerender import ChartPrerenderer
 
     workers = args.workers or default_workers(audit)
     # The card's charts render in a child process while the sections are still computing.
@@ -104,7 +100,6 @@ def _report(args) -> int:
     written = ["report.json"] + write_card_files(report, out, doc=assemble_card(report, graphics=graphics))
     failed = []
     if wanted:
-        from sightline.report.gates import evaluate_gates
 
         failed = [g for g in evaluate_gates(report) if g.area in wanted and not g.passed]
     if not args.quiet:

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.data.audit import load_audit
 from sightline.calibration.section import calibration_by_group, errors_from_table, reliability_table
 from sightline.card.build import assemble_card
 from sightline.card.export import write_card_files
@@ -28,11 +27,12 @@ from sightline.card.fields import CardFields, Citation, License, Owner, Risk
 from sightline.card.render_html import render_html
 from sightline.card.render_md import escape, render_markdown
 from sightline.charts import chart_spec
-from sightline.core.text import LABEL_LIMIT, short_label, short_words
-from sightline.report.registry import build_report, report_json
 from sightline.core.section import NOT_COMPUTED, UNAVAILABLE
+from sightline.core.text import LABEL_LIMIT, short_label, short_words
+from sightline.data.audit import load_audit
 from sightline.data.spec import spec_from_dict
 from sightline.data.validation import IDENTIFIER_MIN_ROWS, MAX_GROUPS, refused_group_columns, too_many_groups
+from sightline.report.registry import build_report, report_json
 
 
 # -- the grouping cap --------------------------------------------------------------------------

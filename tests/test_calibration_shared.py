@@ -10,8 +10,7 @@ import pytest
 
 from sightline.calibration import section as C
 from sightline.performance.section import BootstrapSettings
-from sightline.stats.bootstrap import resample_weights
-from sightline.stats.bootstrap import SharedResampleWeights
+from sightline.stats.bootstrap import SharedResampleWeights, resample_weights
 
 
 def _noise_by_bincount(y_prob, edges, *, n_sim, max_rows, seed):

@@ -17,19 +17,29 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from sightline.data.audit import load_audit
 from sightline.card.build import assemble_card, build_model_card, card_readiness, metric_value_text
 from sightline.card.export import card_bytes, write_card_files
-from sightline.card.fields import (CardFields, Citation, License, Owner, Risk, TRAIL_MARKER, card_mapping,
-                                   fields_from_model_card, fields_from_spec, spec_with_fields)
+from sightline.card.fields import (
+    TRAIL_MARKER,
+    CardFields,
+    Citation,
+    License,
+    Owner,
+    Risk,
+    card_mapping,
+    fields_from_model_card,
+    fields_from_spec,
+    spec_with_fields,
+)
 from sightline.card.format import number
 from sightline.card.render_html import render_html
 from sightline.card.render_md import render_markdown
 from sightline.card.validate import SCHEMA_PATH
 from sightline.core.errors import SpecError
-from sightline.report.registry import Report
 from sightline.core.section import AMBER, GREEN, CardMetric, Chart, Section, Verdict, unavailable_section
+from sightline.data.audit import load_audit
 from sightline.data.spec import spec_from_dict, spec_from_yaml, spec_to_yaml
+from sightline.report.registry import Report
 
 MIN_GROUP = 30
 

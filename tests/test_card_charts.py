@@ -18,8 +18,8 @@ from PIL import Image
 from sightline.card.build import render_graphics
 from sightline.card.png import compact_png
 from sightline.card.prerender import ChartPrerenderer
-from sightline.report.registry import Report
 from sightline.core.section import GREEN, Chart, Section, Verdict
+from sightline.report.registry import Report
 
 
 def _bars(title: str, n: int = 3) -> alt.Chart:

@@ -12,17 +12,21 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
-from sightline.drift import windows as dw
+from sightline.core.errors import MissingInputError, SpecError
 from sightline.data.audit import Audit
+from sightline.data.spec import spec_from_dict
+from sightline.drift import windows as dw
+from sightline.drift.feature_changes import detect_feature_changes, label_schema_changes, name_factor
+from sightline.drift.reference import categorical_effect, numeric_effect, run_evidently
 from sightline.drift.section import (
-    drift_over_time, drift_section, drift_settings, drift_vs_reference, feature_distribution,
+    drift_over_time,
+    drift_section,
+    drift_settings,
+    drift_vs_reference,
+    feature_distribution,
 )
 from sightline.drift.settings import DriftSettings, sample_rows
-from sightline.drift.reference import categorical_effect, numeric_effect, run_evidently
-from sightline.core.errors import MissingInputError, SpecError
-from sightline.drift.feature_changes import detect_feature_changes, label_schema_changes, name_factor
 from sightline.report.registry import to_jsonable
-from sightline.data.spec import spec_from_dict
 
 # Features sample_data/README.md leaves untouched (age drives marital_status and relationship;
 # workclass gets "Gig-platform").

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from sightline.drift import windows as dw
-from sightline.stats.binned_ranks import median_from_bins
+from sightline.drift.feature_changes import label_schema_changes
 from sightline.drift.reference import numeric_effect
 from sightline.drift.timeline import _windows_of, drift_over_time
-from sightline.drift.feature_changes import label_schema_changes
+from sightline.stats.binned_ranks import median_from_bins
 from tests.test_drift import make_audit, synthetic
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from sightline.drift import windows as dw
-from sightline.drift.section import drift_over_time, drift_section, drift_vs_reference, label_free_summary
 from sightline.drift.feature_changes import QUANTILES, _windowed_quantiles
+from sightline.drift.section import drift_over_time, drift_section, drift_vs_reference, label_free_summary
 from tests.test_drift import make_audit, synthetic
 
 

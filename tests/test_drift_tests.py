@@ -20,8 +20,8 @@ import pytest
 
 from sightline.drift import methods as dt
 from sightline.drift import windows as dw
-from sightline.drift.settings import DriftSettings
 from sightline.drift.reference import run_evidently
+from sightline.drift.settings import DriftSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_AUDIT = ROOT / "sample_data" / "audit.yaml"

@@ -10,8 +10,16 @@ from scipy.special import expit, logit
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from sightline.drift.concept import base_rate_shift, concept_drift_segments
-from sightline.drift.estimation import (estimate_performance, expected_calibration_error, expected_roc_auc, fit_calibrator,
-                                  performance_by_window, realised_performance, reliability_table, score_outcome_by_window)
+from sightline.drift.estimation import (
+    estimate_performance,
+    expected_calibration_error,
+    expected_roc_auc,
+    fit_calibrator,
+    performance_by_window,
+    realised_performance,
+    reliability_table,
+    score_outcome_by_window,
+)
 
 
 def _calibrated(n: int, seed: int):

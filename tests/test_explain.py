@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from sightline.data.audit import Audit
 from sightline.core.errors import DataError, ModelError, SpecError
+from sightline.data.audit import Audit
 from sightline.data.spec import AuditSpec, Columns, Source
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -418,10 +418,14 @@ def test_stratified_sample_is_proportional_and_seeded():
 
 
 def test_importance_tables_against_hand_counts():
-    from sightline.explain.section import (
-        Explanation, global_importance, group_importance_table, importance_shift, largest_group_difference,
-    )
     from sightline.explain.results import importance_by_group
+    from sightline.explain.section import (
+        Explanation,
+        global_importance,
+        group_importance_table,
+        importance_shift,
+        largest_group_difference,
+    )
 
     values = pd.DataFrame({"a": [1.0, -3.0, 2.0, 0.0], "b": [1.0, 1.0, -2.0, 4.0], "c": [1.0, -1.0, 1.0, 1.0]})
     imp = global_importance(values)  # mean |SHAP|: a 1.5, b 2, c 1 (total 4.5)

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.explain.results import (_smallest_draws_by_sorting, _smallest_draws_per_stratum, _stratum_codes,
-                                       stratified_sample)
+from sightline.explain.results import _smallest_draws_by_sorting, _smallest_draws_per_stratum, _stratum_codes, stratified_sample
 from sightline.explain.surrogate import FeatureEncoder, fit_surrogate
 
 

@@ -10,12 +10,20 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 
+from sightline.fairness.groups import NOTE_ONE_ROW, confusion_counts
 from sightline.fairness.section import (
-    disparities, fairness_over_time, fairness_result, fairness_section, fairness_summaries,
-    four_fifths_rule, group_codes, group_metrics, multiclass_group_metrics, newcombe_difference,
+    disparities,
+    fairness_over_time,
+    fairness_result,
+    fairness_section,
+    fairness_summaries,
+    four_fifths_rule,
+    group_codes,
+    group_metrics,
+    multiclass_group_metrics,
+    newcombe_difference,
     regression_group_metrics,
 )
-from sightline.fairness.groups import NOTE_ONE_ROW, confusion_counts
 from sightline.fairness.summaries import katz_ratio
 
 
@@ -84,8 +92,7 @@ def test_hand_counted_example():
 # ---------------------------------------------------------------------------- fairlearn oracle
 @pytest.mark.parametrize("columns", [["race"], ["race", "sex"]])
 def test_group_rates_equal_fairlearn_metricframe(columns):
-    from fairlearn.metrics import (MetricFrame, count, false_negative_rate, false_positive_rate, selection_rate,
-                                   true_positive_rate)
+    from fairlearn.metrics import MetricFrame, count, false_negative_rate, false_positive_rate, selection_rate, true_positive_rate
     from sklearn.metrics import precision_score
 
     y, p, s, sf = synthetic(n=4000, seed=1)
@@ -108,8 +115,13 @@ def test_group_rates_equal_fairlearn_metricframe(columns):
 
 
 def test_summaries_equal_fairlearn_functions():
-    from fairlearn.metrics import (demographic_parity_difference, demographic_parity_ratio, equal_opportunity_difference,
-                                   equalized_odds_difference, equalized_odds_ratio)
+    from fairlearn.metrics import (
+        demographic_parity_difference,
+        demographic_parity_ratio,
+        equal_opportunity_difference,
+        equalized_odds_difference,
+        equalized_odds_ratio,
+    )
 
     y, p, s, sf = synthetic(n=5000, seed=2, gap=0.1)
     for feats in (sf["race"], sf[["race", "sex"]]):

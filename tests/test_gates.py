@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from sightline.core.errors import SpecError
-from sightline.report.gates import GATES, evaluate_gates, failed_gates
 from sightline.core.section import AMBER, CardMetric, Section, Verdict, unavailable_section
 from sightline.data.spec import SECTION_KEYS
+from sightline.report.gates import GATES, evaluate_gates, failed_gates
 
 
 def _report(gates: dict, sections: dict) -> SimpleNamespace:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from sightline.core.errors import DataError
-from sightline.data.io import file_sha256, read_file, read_sql, read_source
+from sightline.data.io import file_sha256, read_file, read_source, read_sql
 from sightline.data.roles import suggest_roles, suggest_sensitive, suggest_task
 from sightline.data.spec import Source
 

@@ -10,8 +10,8 @@ import pytest
 from scipy.stats import binomtest, norm
 from sklearn import metrics as skm
 
-from sightline.performance import section as M
 from sightline.core.errors import MissingInputError
+from sightline.performance import section as M
 from sightline.stats.intervals import wilson_interval
 
 

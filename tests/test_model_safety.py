@@ -32,8 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from sightline.data import model as model_module
 from sightline.core.errors import ModelError
+from sightline.data import model as model_module
 from sightline.data.model import allowed_type_names, load_model
 
 pytestmark = pytest.mark.filterwarnings("ignore")

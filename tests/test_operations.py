@@ -12,9 +12,17 @@ import pytest
 
 from sightline.core.errors import MissingInputError
 from sightline.operations.section import (
-    INVALID_REASONS, PERCENTILES, flag_slow_windows, invalid_prediction_flags, invalid_rates,
-    latency_incidents, latency_percentiles, operations_result, operations_verdict,
-    throughput_by_window, window_starts,
+    INVALID_REASONS,
+    PERCENTILES,
+    flag_slow_windows,
+    invalid_prediction_flags,
+    invalid_rates,
+    latency_incidents,
+    latency_percentiles,
+    operations_result,
+    operations_verdict,
+    throughput_by_window,
+    window_starts,
 )
 from sightline.report.compose import operations_section
 from sightline.stats.timing import group_percentiles, latency_by_window

@@ -8,8 +8,16 @@ import pandas as pd
 import pytest
 
 from sightline.operations.section import (
-    WINDOWS, _latency_by_window, invalid_prediction_flags, invalid_rates, latency_histogram,
-    throughput_by_window, valid_latency, version_labels, window_groups, window_starts,
+    WINDOWS,
+    _latency_by_window,
+    invalid_prediction_flags,
+    invalid_rates,
+    latency_histogram,
+    throughput_by_window,
+    valid_latency,
+    version_labels,
+    window_groups,
+    window_starts,
 )
 from sightline.stats.timing import latency_by_window
 from sightline.versions.request_ids import ids_disjoint

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
 from tests.page_text import page_text
 
 pytestmark = pytest.mark.slow

@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
+
 from tests.page_text import page_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -312,14 +312,14 @@ def assert_no_internal_error(report) -> None:
 def run_like_cli(audit_path: Path, out: Path, *, charts: bool = False, pdf: bool = False) -> str:
     """What ``python -m sightline report`` does, in this process: "input error" when the input
     is refused (the CLI's exit 2), else "done". Anything else raised is an internal error."""
-    from sightline.data.audit import load_audit
     from sightline.card import assemble_card
     from sightline.card.build import chart_outlines, render_graphics
     from sightline.card.export import card_bytes
     from sightline.charts import chart_spec
+    from sightline.data.audit import load_audit
+    from sightline.data.spec import load_spec
     from sightline.report.gates import evaluate_gates
     from sightline.report.registry import build_report, report_json
-    from sightline.data.spec import load_spec
 
     try:
         audit = load_audit(load_spec(audit_path))

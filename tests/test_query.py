@@ -12,8 +12,8 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix
 
-from sightline.data import query as Q
 from sightline.core.errors import DataError
+from sightline.data import query as Q
 
 N = 20_000
 

@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
-from sightline.data.audit import load_audit
 from sightline.core.errors import SpecError
-from sightline.report.registry import build_report, report_to_dict
+from sightline.data.audit import load_audit
 from sightline.data.scale import scale_settings, whole_log_figures
 from sightline.data.scale_tables import largest_gap, whole_log_rates
 from sightline.data.spec import spec_from_dict
+from sightline.report.registry import build_report, report_to_dict
 
 N = 30_000
 

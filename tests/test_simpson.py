@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.slices.simpson import VALUE, VERSION, compare_versions, simpson_check
 from sightline.slices.section import slice_data
+from sightline.slices.simpson import VALUE, VERSION, compare_versions, simpson_check
 
 
 def unpaired_audit(seed: int):

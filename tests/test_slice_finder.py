@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sightline.slices.finder import find_worst_slices
 from sightline.slices.encoding import encode_columns
+from sightline.slices.finder import find_worst_slices
 
 COLUMNS = ["region", "plan", "device", "tenure"]
 
@@ -257,8 +257,8 @@ def test_recount_equals_boolean_masks_bit_for_bit(binary):
     """Recounting shortlisted slices from their rarest predicate's rows gives exactly the sums
     of a boolean mask over every row (same rows, same order, so the same floating-point sums);
     with 0/1 errors, from one bincount per set of columns."""
-    from sightline.slices.finder import _recount
     from sightline.slices.encoding import EncodedColumn
+    from sightline.slices.finder import _recount
 
     rng, codes, levels = _random_codes(2, n=20_000)
     encoded = [EncodedColumn(f"c{i}", c, tuple(map(str, range(k))), "categorical") for i, (c, k) in enumerate(zip(codes, levels))]

@@ -12,8 +12,8 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, precision_score, recall_score, roc_auc_score
 
 from sightline.core.errors import MissingInputError
-from sightline.slices.simpson import NO_PARADOX, PARADOX, compare_versions, simpson_check
 from sightline.slices.encoding import encode_column
+from sightline.slices.simpson import NO_PARADOX, PARADOX, compare_versions, simpson_check
 from sightline.slices.tables import slice_table
 
 # -- a hand-counted example ---------------------------------------------------------------------

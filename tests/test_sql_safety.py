@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sightline.data import query as Q
 from sightline.core.errors import AccessError, DataError, SightlineInputError
-from sightline.data.io import read_sql, read_source
+from sightline.data import query as Q
+from sightline.data.io import read_source, read_sql
 from sightline.data.spec import Source
 from sightline.data.sql_guard import check_read_only_query
 

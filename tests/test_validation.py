@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.data.audit import load_audit
 from sightline.core.errors import DataError, ModelError
+from sightline.data.audit import load_audit
 from sightline.data.io import file_sha256
 from sightline.data.model import load_model
 from sightline.data.spec import spec_from_dict

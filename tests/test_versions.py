@@ -10,16 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binomtest, norm
-from sklearn.metrics import (accuracy_score, brier_score_loss, f1_score, precision_score, recall_score,
-                             roc_auc_score)
+from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, precision_score, recall_score, roc_auc_score
 
 from sightline.core.errors import MissingInputError
-from sightline.versions.section import (
-    ONE_VERSION, bootstrap_metric_differences, compare_versions, disagreement_by_score_band,
-    disagreement_by_slice, independent_proportion_difference, paired_proportion_difference,
-    paired_requests, versions_report, versions_verdict,
-)
 from sightline.stats.resampled import bootstrap_indices, resampled_binary_metrics, resampled_roc_auc
+from sightline.versions.section import (
+    ONE_VERSION,
+    bootstrap_metric_differences,
+    compare_versions,
+    disagreement_by_score_band,
+    disagreement_by_slice,
+    independent_proportion_difference,
+    paired_proportion_difference,
+    paired_requests,
+    versions_report,
+    versions_verdict,
+)
 
 CHAMPION, CHALLENGER = "champion-1.0", "challenger-2.0"
 

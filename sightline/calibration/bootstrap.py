@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sightline.stats.reliability import bin_ids
 from sightline.stats.bootstrap import BOOTSTRAP_MAX_ROWS
+from sightline.stats.reliability import bin_ids
 
 SIM_CHUNK = 25  # simulated outcome draws per block (memory: SIM_CHUNK × rows)
 

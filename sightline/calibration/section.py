@@ -19,18 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# re-exported: calibration_noise and consistency_p_value are part of this module's API
-from sightline.stats.reliability import (
-    DEFAULT_N_BINS, DEFAULT_STRATEGY, bin_edges, bin_ids, calibration_settings, describe_bins,
-)
 from sightline.calibration.bootstrap import calibration_noise, consistency_p_value
 from sightline.calibration.bootstrap import weighted_errors as _weighted_errors
+from sightline.charts import calibration as charts
 from sightline.core.errors import MissingInputError
-from sightline.stats.bootstrap import (
-    DEFAULT_BOOTSTRAP, BootstrapSettings, bootstrap_intervals, bounded_sample, single_threaded_blas,
-)
-from sightline.stats.bootstrap import mean_interval
-from sightline.stats.bootstrap import SharedResampleWeights
 from sightline.core.section import (
     AMBER,
     GREEN,
@@ -42,7 +34,27 @@ from sightline.core.section import (
     Verdict,
     unavailable_section,
 )
+from sightline.data.labelled import labelled_data
+from sightline.stats.bootstrap import (
+    DEFAULT_BOOTSTRAP,
+    BootstrapSettings,
+    SharedResampleWeights,
+    bootstrap_intervals,
+    bounded_sample,
+    mean_interval,
+    single_threaded_blas,
+)
 from sightline.stats.intervals import wilson_interval
+
+# re-exported: calibration_noise and consistency_p_value are part of this module's API
+from sightline.stats.reliability import (
+    DEFAULT_N_BINS,
+    DEFAULT_STRATEGY,
+    bin_edges,
+    bin_ids,
+    calibration_settings,
+    describe_bins,
+)
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +313,6 @@ class CalibrationResult:
 def calibration_inputs(audit) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, str, str]:
     """(outcomes 0/1, probabilities, the labelled scored rows, kind, outcome wording) for an
     audit; raises :class:`MissingInputError` when labels or scores are missing."""
-    from sightline.data.labelled import labelled_data
 
     spec = audit.spec
     if spec.task == "regression":
@@ -456,7 +467,6 @@ def calibration_report(result: CalibrationResult) -> dict:
 def calibration_section(audit, settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> Section:
     """The calibration Section: verdict, report, card metrics (overall and per sensitive group of
     at least min_group_size rows, slice ``col=value``), the reliability diagrams."""
-    from sightline.charts import calibration as charts
 
     if audit.spec.task == "regression":
         return unavailable_section("calibration", REGRESSION, UNAVAILABLE)

@@ -20,9 +20,10 @@ from sightline.card.fields import NOTES_MARKER, TRAIL_MARKER, CardFields, fields
 from sightline.card.png import spec_png
 from sightline.card.privacy import Suppression, suppress_metrics, suppress_table
 from sightline.card.trail import AuditTrail, audit_trail, flatten
+from sightline.charts import chart_spec
+from sightline.core.section import AMBER, GREEN, NOT_COMPUTED, RED, UNAVAILABLE, CardMetric, Verdict
 from sightline.report.gates import GateResult, evaluate_gates
 from sightline.report.registry import AREA_TITLES
-from sightline.core.section import NOT_COMPUTED, UNAVAILABLE, CardMetric, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,6 @@ class ModelCardDocument:
 def render_graphic(area: str, chart, scale: float = CHART_SCALE) -> Graphic | str:
     """One Section :class:`Chart` of ``area`` as a :class:`Graphic`, or — when it cannot be
     rendered — the text the card lists it under (``"area.name (ErrorType)"``), logged."""
-    from sightline.charts import chart_spec
 
     name = f"{area}.{chart.name}"
     try:
@@ -370,7 +370,6 @@ REQUIRED_FIELDS = {"overview": "overview", "owners": "owners", "users": "intende
 def card_readiness(doc: ModelCardDocument) -> Verdict:
     """Is the card ready to file? Red when a release gate failed, amber when a qualitative
     section is empty or an area has no result, green otherwise; the headline says which."""
-    from sightline.core.section import AMBER, GREEN, RED
 
     missing = [label for key, label in REQUIRED_FIELDS.items() if not getattr(doc.fields, key)]
     absent = [a.title for a in doc.areas if not a.computed]

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass, field
 
 from sightline.card.build import ModelCardDocument
-from sightline.core.text import PROSE_LIMIT, short_label, short_words
 from sightline.card.format import EMPTY, display_table, metrics_tables, number, rows_of
+from sightline.core.text import PROSE_LIMIT, short_label, short_words
+from sightline.data.scale_tables import whole_log_rates
 
 STATUS_WORDS = {"green": "Healthy", "amber": "Needs attention", "red": "Problem",
                 "not_computed": "Not computed", "unavailable": "Unavailable"}
@@ -173,7 +174,6 @@ def data_blocks(doc: ModelCardDocument) -> list:
         blocks.append(Paragraph(", ".join(f"{short_label(v)} ({n:,} rows)" for v, n in versions[:20]) + more
                                 + f". The card describes {short_label(doc.trail.primary_version)}.", lead="Model versions in the log:"))
     if doc.whole_log:
-        from sightline.data.scale_tables import whole_log_rates
 
         w = doc.whole_log
         blocks.append(Paragraph(f"DuckDB counted all {w['rows']:,} rows in place ({w['seconds']:.1f} s); the analyses "

@@ -34,6 +34,7 @@ from concurrent.futures import Future
 
 from sightline.card.build import CHART_SCALE, Graphic, render_graphic
 from sightline.card.png import spec_png, warm_up
+from sightline.charts import chart_spec
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,6 @@ class ChartPrerenderer:
         Section without charts, or after the child has gone (the charts then render at the end)."""
         if self._pool is None:
             return
-        from sightline.charts import chart_spec
 
         for i, chart in enumerate(section.charts):
             try:

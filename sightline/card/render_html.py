@@ -12,8 +12,7 @@ import base64
 from html import escape as html_escape
 
 from sightline.card.build import ModelCardDocument
-from sightline.card.outline import (STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox,
-                                    card_blocks)
+from sightline.card.outline import STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox, card_blocks
 
 _CSS = """
 :root { --ink:#1d2330; --muted:#5b6475; --line:#d9dee7; --head:#f3f5f9; --accent:#1f5fa8; }

@@ -14,9 +14,7 @@ import base64
 import re
 
 from sightline.card.build import ModelCardDocument
-from sightline.card.outline import (STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox,
-                                    card_blocks)
-
+from sightline.card.outline import STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox, card_blocks
 
 # Characters that start inline markup: code spans, emphasis, strikethrough. A backslash makes
 # each a literal character (CommonMark escapes any ASCII punctuation).

@@ -16,8 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sightline.card.build import ModelCardDocument
-from sightline.card.outline import (GATE_WORDS, STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox,
-                                    card_blocks, summary_blocks)
+from sightline.card.outline import GATE_WORDS, STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox, card_blocks, summary_blocks
 from sightline.core.text import short_words
 
 log = logging.getLogger(__name__)

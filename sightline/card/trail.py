@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sightline.report.registry import AREA_TITLES, library_versions
 from sightline.data.spec import SECTION_KEYS
 from sightline.data.summary import data_summary
+from sightline.report.registry import AREA_TITLES, library_versions
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ from sightline.data.io import PARQUET_SUFFIXES, file_sha256, frame_sha256, parqu
 from sightline.data.model import load_model, model_output
 from sightline.data.scale import LogSample, read_log_sample, scale_settings, source_rows
 from sightline.data.spec import AuditSpec, Source, spec_to_yaml
-from sightline.data.validation import (ERROR, WARNING, Finding, feature_columns, labels_equal, refused_group_columns,
-                                  validate_inputs)
+from sightline.data.validation import ERROR, WARNING, Finding, feature_columns, labels_equal, refused_group_columns, validate_inputs
 
 log = logging.getLogger(__name__)
 

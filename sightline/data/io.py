@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sightline.core.errors import DataError, SightlineInputError
+from sightline.data import sql_guard
 from sightline.data.spec import Source
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,6 @@ def read_sql(url: str, query: str, *, base_dir: Path | str | None = ".", what: s
     read-only SELECT or reads outside those folders, :class:`DataError` when it fails otherwise
     or returns no rows. See :mod:`sightline.data.sql_guard` for how each engine is kept read-only.
     """
-    from sightline.data import sql_guard
     what = what or _redacted(url)
     statement = sql_guard.check_read_only_query(query, dialect=sql_guard.sql_dialect(url, what=what), what=what)
     if sql_guard.is_duckdb_url(url):

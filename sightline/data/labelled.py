@@ -9,7 +9,6 @@ import pandas as pd
 
 from sightline.core.errors import MissingInputError
 
-
 NO_TARGET = "Performance needs ground truth: map the label column as columns.target in the audit file"
 
 

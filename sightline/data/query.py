@@ -63,7 +63,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sightline.core.errors import DataError
+from sightline.core.errors import DataError, SightlineInputError
+from sightline.data import sql_guard
+from sightline.data.spec import Source
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +138,6 @@ class Table:
         ``base_dir`` (the audit's folder), the database file's folder and the data roots.
         ``label`` names the source in messages (default: the URL without its password).
         """
-        from sightline.data import sql_guard
-        from sightline.data.spec import Source
 
         label = label or Source(url=str(url)).describe()
         statement = sql_guard.check_read_only_query(query, dialect=sql_guard.sql_dialect(url, what=label), what=label)
@@ -177,7 +177,6 @@ def _folders(*folders: Path | str | None) -> tuple[str, ...]:
 def _duckdb(table: Table) -> Iterator[Any]:
     """A hardened DuckDB connection for ``table`` (:func:`sightline.data.sql_guard.duckdb_connection`):
     its database read-only, files readable only in ``table.folders`` and the data roots."""
-    from sightline.data import sql_guard
     db = sql_guard.duckdb_database(table.url, what=table.label or table.url)
     with sql_guard.duckdb_connection(db, folders=sql_guard.readable_folders(*table.folders),
                                      config=table.config) as con:
@@ -190,7 +189,6 @@ def run(table: Table, sql: str) -> pd.DataFrame:
     """Run ``sql`` where ``table`` lives and return the (small) result. Raises :class:`DataError`,
     or :class:`AccessError` when the SQL is not one read-only SELECT or reads outside the
     table's folders."""
-    from sightline.data import sql_guard
     what = table.label or table.url
     log.debug("query on %s:\n%s", what, sql)
     if table.is_duckdb:
@@ -213,8 +211,6 @@ def _sqlalchemy(table: Table) -> Iterator[tuple[Any, Any]]:
     """``(sqlalchemy, connection)`` to a non-DuckDB table's database, opened read-only where the
     driver allows it (:func:`sightline.data.sql_guard.sqlalchemy_connection`) and disposed after; a
     missing driver or any failure inside the block becomes a :class:`DataError` naming the source."""
-    from sightline.data import sql_guard
-    from sightline.core.errors import SightlineInputError
 
     what = table.label or table.url
     try:

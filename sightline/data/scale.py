@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sightline.data import query
 from sightline.core.errors import SpecError
+from sightline.data import query
 
 log = logging.getLogger(__name__)
 

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from sightline.core.deployment import current_deployment
 from sightline.core.errors import AccessError, DataError
 
 log = logging.getLogger(__name__)
@@ -305,7 +306,6 @@ def readable_folders(*folders: Path | str | None) -> tuple[str, ...]:
     On a shared server a folder given counts only where the deployment allows it: the folder
     a page passes for a query typed on the Data page is the server's working folder, which
     holds ``.streamlit/secrets.toml``."""
-    from sightline.core.deployment import current_deployment
 
     deployment = current_deployment()
     out: list[str] = []

@@ -20,8 +20,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from sightline.drift.windows import (CATEGORICAL, NUMERIC, as_categories, as_numbers, category_labels, runs,
-                                     window_span)
+from sightline.drift.windows import CATEGORICAL, NUMERIC, as_categories, as_numbers, category_labels, runs, window_span
 
 log = logging.getLogger(__name__)
 

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.drift import windows as dw
+
 EVIDENTLY_CHECKED = "0.7.23"   # the evidently release this module was read from and tested against
 NUM, CAT = "num", "cat"        # evidently's column-type names (ColumnType.Numerical / .Categorical)
 RESULT_COLUMNS = ["column", "method", "statistic", "p_value", "threshold", "drifted"]  # run_evidently's rows

@@ -21,14 +21,23 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from sightline.drift import windows as dw
-from sightline.data.audit import Audit
-from sightline.stats.binned_ranks import median_from_bins
-from sightline.drift.settings import (SEED, DriftSettings, _labelled_reference, _prediction_column, _require_reference,
-                                    binned_columns, comparable_features, drift_settings, sample_rows)
-from sightline.drift.methods import EVIDENTLY_CHECKED, RESULT_COLUMNS, NotReproduced, reproduce_run_evidently
 from sightline.core.errors import MissingInputError, SpecError
+from sightline.data.audit import Audit
+from sightline.drift import windows as dw
 from sightline.drift.estimation import Calibrator, expected_calibration_error, fit_calibrator, reliability_table
+from sightline.drift.methods import EVIDENTLY_CHECKED, RESULT_COLUMNS, NotReproduced, reproduce_run_evidently
+from sightline.drift.settings import (
+    SEED,
+    DriftSettings,
+    _labelled_reference,
+    _prediction_column,
+    _require_reference,
+    binned_columns,
+    comparable_features,
+    drift_settings,
+    sample_rows,
+)
+from sightline.stats.binned_ranks import median_from_bins
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +103,7 @@ def _evidently_report(reference: pd.DataFrame, current: pd.DataFrame, columns, k
                       extra) -> tuple[pd.DataFrame, dict]:
     """:func:`run_evidently` by evidently's own Report (imports evidently: ~8 s CPU)."""
     from evidently import DataDefinition, Dataset, Report
-    from evidently.legacy.calculations.stattests.registry import (StatTestInvalidFeatureTypeError,
-                                                                   StatTestNotFoundError)
+    from evidently.legacy.calculations.stattests.registry import StatTestInvalidFeatureTypeError, StatTestNotFoundError
     from evidently.metrics import DriftedColumnsCount, ValueDrift
 
     every = list(columns) + [c for c in extra if c not in columns]

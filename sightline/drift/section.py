@@ -29,14 +29,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sightline.drift import windows as dw
-from sightline.data.audit import Audit
-from sightline.drift.settings import (
-    _prediction_column, _require_reference, binned_columns, comparable_features, drift_settings,
-)
-from sightline.drift.reference import DriftVsReference, _pct, calibrator_for, drift_vs_reference, feature_distribution
-from sightline.drift.timeline import DriftOverTime, binary_arrays, drift_over_time, label_free_summary
+from sightline.charts import drift as charts
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
+from sightline.data.audit import Audit
+from sightline.drift import windows as dw
+from sightline.drift.reference import DriftVsReference, _pct, calibrator_for, drift_vs_reference, feature_distribution
+from sightline.drift.settings import (
+    _prediction_column,
+    _require_reference,
+    binned_columns,
+    comparable_features,
+    drift_settings,
+)
+from sightline.drift.timeline import DriftOverTime, binary_arrays, drift_over_time, label_free_summary
 
 
 # ------------------------------------------------------------------ verdict
@@ -137,7 +142,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def drift_section(audit: Audit) -> Section:
     """The drift Section: report.json["drift"], card metrics and charts, provenance, verdict."""
-    from sightline.charts import drift as charts
 
     settings = drift_settings(audit)
     # What both views share, computed once: every column binned on the reference (now-vs-reference

@@ -13,10 +13,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from sightline.drift import windows as dw
-from sightline.data.audit import Audit
-from sightline.drift.methods import CAT, NUM, TESTS
 from sightline.core.errors import MissingInputError, SpecError
+from sightline.data.audit import Audit
+from sightline.drift import windows as dw
+from sightline.drift.methods import CAT, NUM, TESTS
 
 DEFAULT_SAMPLE_SIZE = 20_000   # rows per side evidently runs on (seeded random sample above it)
 DEFAULT_DRIFT_SHARE = 0.5      # evidently's default: the dataset drifts when half the features do

@@ -17,15 +17,23 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sightline.drift import windows as dw
 from sightline.data.audit import Audit
-from sightline.drift.settings import (ALPHA, LABEL_SHIFT_MIN, MIN_WINDOW_ROWS, DriftSettings, _labelled_reference,
-                                    _prediction_column, _require_reference, comparable_features, drift_settings)
-from sightline.drift.reference import calibrator_for
+from sightline.drift import windows as dw
 from sightline.drift.concept import concept_drift_segments
-from sightline.drift.estimation import (Calibrator, estimate_performance, performance_by_window, realised_performance,
-                                  reliability_table, score_outcome_by_window)
+from sightline.drift.estimation import Calibrator, estimate_performance, performance_by_window, realised_performance, reliability_table, score_outcome_by_window
 from sightline.drift.feature_changes import detect_feature_changes, label_schema_changes, unseen_categories
+from sightline.drift.reference import calibrator_for
+from sightline.drift.settings import (
+    ALPHA,
+    LABEL_SHIFT_MIN,
+    MIN_WINDOW_ROWS,
+    DriftSettings,
+    _labelled_reference,
+    _prediction_column,
+    _require_reference,
+    comparable_features,
+    drift_settings,
+)
 from sightline.stats.ranking import score_order, subset_order
 
 

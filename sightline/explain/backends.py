@@ -14,13 +14,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from sightline.data.audit import Audit
 from sightline.core.errors import DataError, MissingInputError, ModelError
+from sightline.data.audit import Audit
 from sightline.data.model import model_feature_names
-from sightline.explain.surrogate import Surrogate, fit_surrogate, logit
-from sightline.explain.results import (SHAP_PREFIX, SHAP_BASE_COLUMN, AGNOSTIC_EVAL_BUDGET, TREE_ESTIMATORS, ExplainSettings,
-                                       stratified_sample, fold_columns)
 from sightline.explain.attribution import _Untraceable, permutation_shap, transformed_sources
+from sightline.explain.results import AGNOSTIC_EVAL_BUDGET, SHAP_BASE_COLUMN, SHAP_PREFIX, TREE_ESTIMATORS, ExplainSettings, fold_columns, stratified_sample
+from sightline.explain.surrogate import Surrogate, fit_surrogate, logit
 
 log = logging.getLogger(__name__)
 

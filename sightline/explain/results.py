@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sightline.data.audit import Audit
 from sightline.core.errors import DataError, SpecError
+from sightline.data.audit import Audit
 from sightline.explain.surrogate import Fidelity
-
 
 DEFAULTS = {"sample_size": 2000, "background_size": 50, "seed": 0}
 MINIMUMS = {"sample_size": 50, "background_size": 10, "seed": 0}

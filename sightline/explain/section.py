@@ -35,19 +35,40 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sightline.data.audit import Audit
+from sightline.charts.explain import importance_bar
 from sightline.core.errors import DataError, MissingInputError
 from sightline.core.section import AMBER, GREEN, Chart, Section, Verdict
-from sightline.explain.surrogate import LOW_FIDELITY
-from sightline.explain.results import (
-    DOMINANT_SHARE, NEGLIGIBLE_SHARE, NOTABLE_SHARE_GAP, ADDITIVITY_TOLERANCE, SCORE_MATCH_TOLERANCE,
-    CHUNK_ROWS, SOURCE_LABELS, ExplainSettings, explain_settings, Explanation, LocalExplanation,
-    ExplainResult, stratified_sample, _strata, global_importance, group_importance_table,
-    largest_group_difference, importance_shift, additivity_check,
-)
+from sightline.data.audit import Audit
+from sightline.data.model import model_output
 from sightline.explain.backends import (
-    _ModelBackend, _PrecomputedBackend, _SurrogateBackend, precomputed_shap_features, build_backend,
+    _ModelBackend,
+    _PrecomputedBackend,
+    _SurrogateBackend,
+    build_backend,
+    precomputed_shap_features,
 )
+from sightline.explain.results import (
+    ADDITIVITY_TOLERANCE,
+    CHUNK_ROWS,
+    DOMINANT_SHARE,
+    NEGLIGIBLE_SHARE,
+    NOTABLE_SHARE_GAP,
+    SCORE_MATCH_TOLERANCE,
+    SOURCE_LABELS,
+    ExplainResult,
+    ExplainSettings,
+    Explanation,
+    LocalExplanation,
+    _strata,
+    additivity_check,
+    explain_settings,
+    global_importance,
+    group_importance_table,
+    importance_shift,
+    largest_group_difference,
+    stratified_sample,
+)
+from sightline.explain.surrogate import LOW_FIDELITY
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +175,6 @@ def _score_match(audit: Audit, backend, current: Explanation) -> float | None:
     explanations describe the file, so a low share means they may not describe what was served."""
     if not isinstance(backend, _ModelBackend) or audit.spec.task != "binary" or not audit.has_score:
         return None
-    from sightline.data.model import model_output
 
     logged = audit.y_score(current.rows)
     ours = model_output(audit.model, current.rows[backend.inputs], "binary", audit.spec.positive_label)
@@ -325,7 +345,6 @@ def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
 
 def section_from_result(audit: Audit, result: ExplainResult) -> Section:
     """The explainability :class:`Section` of a computed :class:`ExplainResult`."""
-    from sightline.charts.explain import importance_bar
 
     importance = global_importance(result.current.values)
     verdict = explain_verdict(result, importance)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sightline.core.errors import MissingInputError
+
 log = logging.getLogger(__name__)
 
 # Below this fidelity (R² or agreement on held-out rows) surrogate explanations get a warning.
@@ -189,7 +191,6 @@ def fit_surrogate(frame: pd.DataFrame, features: list[str], target: np.ndarray, 
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.metrics import accuracy_score, r2_score
 
-    from sightline.core.errors import MissingInputError
 
     target = np.asarray(target)
     keep = pd.notna(target)

@@ -34,21 +34,35 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from sightline.stats.reliability import calibration_settings  # the Calibration page's bins, so ECEs agree
-from sightline.data.audit import Audit, comparable_labels
-from sightline.core.text import short_label
+from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart
 from sightline.core.errors import MissingInputError
+from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
+from sightline.core.text import short_label
+from sightline.data.audit import Audit, comparable_labels
+from sightline.data.validation import MAX_GROUPS
 from sightline.fairness.groups import (
-    CARD_GROUP_METRICS, DEFAULT_BOOTSTRAP_ROWS, DEFAULT_RESAMPLES, INTERSECTION_SEP, METRIC_LABELS,
-    RATE_METRICS, group_codes, group_metrics, multiclass_group_metrics, regression_group_metrics,
+    CARD_GROUP_METRICS,
+    DEFAULT_BOOTSTRAP_ROWS,
+    DEFAULT_RESAMPLES,
+    INTERSECTION_SEP,
+    METRIC_LABELS,
+    RATE_METRICS,
+    group_codes,
+    group_metrics,
+    multiclass_group_metrics,
+    regression_group_metrics,
     slice_label,
 )
 from sightline.fairness.summaries import (
-    DEFAULT_TOLERANCE, choose_reference, disparities, fairness_summaries, four_fifths_rule,
-    newcombe_difference, pair_confidence,
+    DEFAULT_TOLERANCE,
+    choose_reference,
+    disparities,
+    fairness_summaries,
+    four_fifths_rule,
+    newcombe_difference,
+    pair_confidence,
 )
-from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
-from sightline.data.validation import MAX_GROUPS
+from sightline.stats.reliability import calibration_settings  # the Calibration page's bins, so ECEs agree
 
 log = logging.getLogger(__name__)
 
@@ -457,7 +471,6 @@ def card_summary_table(col: ColumnFairness) -> pd.DataFrame:
 
 def fairness_section(audit: Audit) -> Section:
     """The fairness Section: verdict, report, card metrics (no small group), charts, provenance."""
-    from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart
 
     result = fairness_result(audit)
     charts, tables = [], {}

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sightline.fairness.groups import INTERSECTION_SEP, METRIC_LABELS, RATE_METRICS, REGRESSION_METRICS, SCORE_METRICS
 from sightline.core.section import AMBER, GREEN, RED
+from sightline.fairness.groups import INTERSECTION_SEP, METRIC_LABELS, RATE_METRICS, REGRESSION_METRICS, SCORE_METRICS
 from sightline.stats.intervals import wilson_interval
 
 # Tolerances: a difference must stay at or below its tolerance, a ratio at or above it.

@@ -18,20 +18,33 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sightline.data.audit import Audit
 from sightline.core.errors import MissingInputError
+from sightline.core.section import AMBER, GREEN, RED, CardMetric, Verdict
+from sightline.data.audit import Audit
 from sightline.operations.invalid import (
     INVALID_REASONS,
     invalid_prediction_flags,
     invalid_rates,
 )
 from sightline.stats.timing import (
-    DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, PERCENTILE_COLUMNS, PERCENTILES,
-    SINGLE_MODEL, WINDOWS, _latency_by_window, flag_slow_windows, latency_histogram, latency_incidents,
-    latency_percentiles, throughput_by_window, valid_latency, version_labels, window_groups,
+    DEFAULT_WINDOW,
+    INCIDENT_FACTOR,
+    MIN_WINDOW_REQUESTS,
+    PERCENTILE_COLUMNS,
+    PERCENTILES,
+    SINGLE_MODEL,
+    WINDOWS,
+    _latency_by_window,
+    flag_slow_windows,
+    latency_histogram,
+    latency_incidents,
+    latency_percentiles,
+    throughput_by_window,
+    valid_latency,
+    version_labels,
+    window_groups,
     window_starts,
 )
-from sightline.core.section import AMBER, GREEN, RED, CardMetric, Verdict
 
 log = logging.getLogger(__name__)
 

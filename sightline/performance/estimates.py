@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sightline.stats.bootstrap import (DEFAULT_BOOTSTRAP, BootstrapSettings, bootstrap_intervals, bounded_sample,
-                                         mean_interval)
 from sightline.performance.curves import RankedScores, _auc_ap, confusion_counts, confusion_table, metrics_from_confusion
+from sightline.stats.bootstrap import DEFAULT_BOOTSTRAP, BootstrapSettings, bootstrap_intervals, bounded_sample, mean_interval
 from sightline.stats.intervals import wilson_interval
 
 EPS = np.finfo(float).eps      # probability clipping for log loss, as scikit-learn does

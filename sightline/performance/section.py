@@ -30,19 +30,38 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from sightline.charts import performance as charts
+from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.data.labelled import LabelledData, labelled_data
-from sightline.stats.bootstrap import (
-    DEFAULT_BOOTSTRAP, BootstrapSettings, bootstrap_intervals, bounded_sample, single_threaded_blas,
-)
+from sightline.data.model_versions import version_rows
 from sightline.performance.curves import (
-    CURVE_POINTS, RankedScores, confusion_counts, confusion_from_counts, confusion_long,
-    confusion_table, pr_curve_points, roc_curve_points, threshold_curve,
+    CURVE_POINTS,
+    RankedScores,
+    confusion_counts,
+    confusion_from_counts,
+    confusion_long,
+    confusion_table,
+    pr_curve_points,
+    roc_curve_points,
+    threshold_curve,
 )
 from sightline.performance.estimates import (
-    _WeightedBinary, binary_metrics, classification_baselines, error_by_bin, multiclass_metrics,
-    regression_baselines, regression_metrics, residual_sample,
+    _WeightedBinary,
+    binary_metrics,
+    classification_baselines,
+    error_by_bin,
+    multiclass_metrics,
+    regression_baselines,
+    regression_metrics,
+    residual_sample,
 )
-from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
+from sightline.stats.bootstrap import (
+    DEFAULT_BOOTSTRAP,
+    BootstrapSettings,
+    bootstrap_intervals,
+    bounded_sample,
+    single_threaded_blas,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +98,6 @@ def version_comparison(audit, data: LabelledData, settings: BootstrapSettings = 
     others = [v for v in audit.versions if v != data.version]
     if not others or spec.task not in ("binary", "multiclass", "regression"):
         return []
-    from sightline.data.model_versions import version_rows
 
     # only the columns a comparison reads: a copy of every column of a version's rows costs more
     # than the comparison itself on a large log
@@ -335,7 +353,6 @@ def performance_section(audit, settings: BootstrapSettings = DEFAULT_BOOTSTRAP) 
 
 
 def _performance_section(audit, settings: BootstrapSettings) -> Section:
-    from sightline.charts import performance as charts
 
     data = labelled_data(audit)
     task = audit.spec.task

@@ -18,10 +18,12 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+import sightline.charts as chart_pkg
 from sightline import __version__
-from sightline.data.audit import Audit
 from sightline.core.errors import SightlineInputError
 from sightline.core.section import NOT_COMPUTED, Section, unavailable_section
+from sightline.data.audit import Audit
+from sightline.data.scale import whole_log_figures
 from sightline.data.summary import data_summary
 
 log = logging.getLogger(__name__)
@@ -95,7 +97,6 @@ def import_area_modules(areas: list[str]) -> None:
     """Import every package the ``areas`` use (seconds on a fresh process; nothing after)."""
     import pkgutil
 
-    import sightline.charts as chart_pkg
 
     names = list(_SHARED_IMPORTS) + [f"sightline.charts.{m.name}" for m in pkgutil.iter_modules(chart_pkg.__path__)]
     names += [AREAS[a].split(":")[0] for a in areas if a in AREAS]
@@ -167,7 +168,6 @@ def build_report(audit: Audit, areas: list[str] | None = None, progress: Callabl
     sections = compute_sections(audit, list(areas or AREAS), compute, workers, on_section)
     whole_log = None
     if audit.log_sample is not None:
-        from sightline.data.scale import whole_log_figures
 
         if progress:
             progress("whole log")

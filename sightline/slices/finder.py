@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sightline.slices.lattice import lattice_counts
 from sightline.slices.encoding import EncodedColumn
+from sightline.slices.lattice import lattice_counts
 from sightline.slices.tables import slice_description, slice_name
 
 log = logging.getLogger(__name__)

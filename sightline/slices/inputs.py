@@ -15,7 +15,6 @@ from sightline.slices.encoding import DEFAULT_N_BINS, EncodedColumn, encode_colu
 from sightline.slices.outcomes import Outcomes
 from sightline.slices.tables import slice_table_encoded
 
-
 DEFAULT_MAX_ORDER = 3
 
 

@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from sightline.charts.slices import simpson_chart, slice_metric_chart, worst_slices_chart
-from sightline.core.section import AMBER, GREEN, Chart, Section, Verdict
-from sightline.slices.finder import find_worst_slices
-from sightline.slices.simpson import PARADOX, compare_versions
-from sightline.slices.inputs import DEFAULT_MAX_ORDER, SliceData, min_slice_size, slice_data, slice_setting
 from sightline.core.errors import MissingInputError
+from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.core.vocabulary import METRICS
+from sightline.slices.finder import find_worst_slices
+from sightline.slices.inputs import DEFAULT_MAX_ORDER, SliceData, min_slice_size, slice_data, slice_setting
 from sightline.slices.outcomes import mask_stats, metrics_frame, overall_metrics, total_stats
+from sightline.slices.simpson import PARADOX, compare_versions
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,6 @@ def discovered_table(data: SliceData, slices: pd.DataFrame,
 
 
 def _card_metrics(task: str, table: pd.DataFrame) -> list:
-    from sightline.core.section import CardMetric
 
     out = []
     for row in table.itertuples(index=False):
@@ -134,7 +133,6 @@ def _card_metrics(task: str, table: pd.DataFrame) -> list:
 
 def _headline(search, task: str, examined_text: str) -> tuple[str, str]:
     """(status, headline) from a slice search."""
-    from sightline.core.section import AMBER, GREEN, RED
 
     found = search.slices
     if not len(found):

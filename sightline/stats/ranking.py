@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 MAX_TIED_SHARE = 0.05   # above this share of tied rows, a stable sort beats repairing the ties
 
 

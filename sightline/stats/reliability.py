@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 import numpy as np
 
-
 DEFAULT_N_BINS = 10
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sightline.stats.resampled import (
-    bootstrap_indices, resampled_binary_metrics, resampled_classification_metrics, resampled_roc_auc)
 from sightline.stats.intervals import wilson_interval
+from sightline.stats.resampled import bootstrap_indices, resampled_binary_metrics, resampled_classification_metrics, resampled_roc_auc
 
 N_RESAMPLES = 500
 MAX_BOOTSTRAP_ROWS = 20_000

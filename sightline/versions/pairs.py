@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sightline.data.audit import Audit
-from sightline.versions.request_ids import ids_disjoint
-from sightline.data.audit import comparable_labels
+from sightline.data.audit import Audit, comparable_labels
 from sightline.stats.intervals import wilson_interval
+from sightline.versions.request_ids import ids_disjoint
 
 MIN_SLICE_SIZE = 30
 N_SCORE_BANDS = 10

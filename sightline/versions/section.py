@@ -29,15 +29,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sightline.core.vocabulary import METRIC_TITLES
-from sightline.data.audit import Audit
 from sightline.core.errors import MissingInputError
 from sightline.core.section import AMBER, GREEN, RED, Verdict
-from sightline.stats.intervals import wilson_interval
-from sightline.versions.differences import (
-    HIGHER_IS_BETTER, MAX_BOOTSTRAP_ROWS, N_RESAMPLES, SEED, _finish_metrics, _metric_row, bootstrap_metric_differences,
-    independent_proportion_difference, mean_difference_interval, paired_metric_differences, paired_proportion_difference)
+from sightline.core.vocabulary import METRIC_TITLES
+from sightline.data.audit import Audit
 from sightline.data.model_versions import version_counts, version_rows
+from sightline.stats.intervals import wilson_interval
+from sightline.stats.timing import latency_percentiles, version_labels, window_starts
+from sightline.versions.differences import (
+    HIGHER_IS_BETTER,
+    MAX_BOOTSTRAP_ROWS,
+    N_RESAMPLES,
+    SEED,
+    _finish_metrics,
+    _metric_row,
+    bootstrap_metric_differences,
+    independent_proportion_difference,
+    mean_difference_interval,
+    paired_metric_differences,
+    paired_proportion_difference,
+)
 from sightline.versions.pairs import MIN_SLICE_SIZE, disagreement_by_score_band, disagreement_by_slice, paired_requests
 
 log = logging.getLogger(__name__)
@@ -87,8 +98,6 @@ class VersionComparison:
     notes: tuple[str, ...] = ()
 
 
-
-
 def _window_for_span(ts: pd.Series) -> str:
     span = (ts.max() - ts.min()) if ts.notna().any() else pd.Timedelta(0)
     return "hour" if span <= pd.Timedelta(days=2) else "day" if span <= pd.Timedelta(days=60) else "week"
@@ -103,7 +112,6 @@ def compare_versions(audit: Audit, candidate: str | None = None, *, n_resamples:
     Output: :class:`VersionComparison`. Raises :class:`MissingInputError` when the log does
     not hold two versions.
     """
-    from sightline.stats.timing import latency_percentiles, window_starts
 
     if not audit.spec.columns.model_version or not audit.versions:
         raise MissingInputError(NO_VERSION_COLUMN)
@@ -226,7 +234,6 @@ def _score_comparison(sb: np.ndarray, sc: np.ndarray) -> dict:
 def _unpaired(audit: Audit, baseline: str, candidate: str, cand_rows: pd.DataFrame, notes: list, provenance: dict,
               n_resamples: int, max_rows: int, seed: int) -> VersionComparison:
     """Versions that share no request (A/B, canary): each on its own labelled rows."""
-    from sightline.stats.timing import latency_percentiles, version_labels
 
     task, cols = audit.spec.task, audit.spec.columns
     if cols.id:
