@@ -3,7 +3,7 @@
 For each page: start a fresh ``streamlit run app.py -- <audit>`` (so nothing is cached) and
 open the Data page in headless Chromium — the **session start** (the server's first run and
 loading the audit, paid once a session). Then open the page from the sidebar and time until the
-script has finished (no running indicator; see ``tests/browser.py``) — **cold**. Then away to
+script has finished (no running indicator; see ``tests/pages/browser.py``) — **cold**. Then away to
 the Data page and back — **warm** (Streamlit's caches hold the results).
 
 Every page is timed twice, each time in a fresh server: **strict**, with the app's background
@@ -31,10 +31,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(HERE), str(ROOT / "tests"), str(ROOT)]
+sys.path[:0] = [str(HERE), str(ROOT)]
 
-import browser  # tests/browser.py: the app runner and the idle detection the browser test uses
-import synthetic
+import synthetic  # noqa: E402 — benchmarks/ is put on the path just above
+
+from tests.pages import browser  # noqa: E402 — the app runner and idle detection the browser test uses
 
 RESULTS = HERE / "results_pages.md"
 # The sidebar link of each page (app.py's titles), to move between pages as a user does.

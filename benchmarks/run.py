@@ -47,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-import synthetic
+import synthetic  # noqa: E402 — benchmarks/ is put on the path just above
 
 log = logging.getLogger("benchmark")
 RESULTS = HERE / "results.md"

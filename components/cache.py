@@ -84,7 +84,7 @@ def import_analysis_libraries() -> bool:
     return True
 
 
-# --- background start (issue #8) -------------------------------------------------------
+# --- background start -------------------------------------------------------
 PRECOMPUTE_ENV = "SIGHTLINE_PRECOMPUTE"
 
 
@@ -127,7 +127,7 @@ def precompute(audit: Audit, *, needed: bool = False) -> None:
         _precompute(audit.fingerprint, 1, audit)
 
 
-# --- operations and model versions (issue #6, part B) ---------------------------------
+# --- operations and model versions ---------------------------------
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _operations(fingerprint: str, window: str, factor: float, min_requests: int, _audit: Audit):
     from sightline.operations.section import operations_result
@@ -153,7 +153,7 @@ def version_comparison(audit: Audit, candidate: str):
     return _version_comparison(audit.fingerprint, candidate, audit)
 
 
-# --- fairness (issue #5) --------------------------------------------------------------
+# --- fairness --------------------------------------------------------------
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _fairness(fingerprint: str, _audit: Audit):
     from sightline.fairness.section import fairness_result
@@ -193,7 +193,7 @@ def fairness_tradeoff(audit: Audit, column: str, constraint: str):
     return _fairness_tradeoff(audit.fingerprint, column, constraint, audit)
 
 
-# --- slices (issue #3, part B) ----------------------------------------------------------
+# --- slices ----------------------------------------------------------
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _slice_data(fingerprint: str, n_bins: int, _audit: Audit):
     from sightline.slices.section import slice_data as build
@@ -217,7 +217,7 @@ def slice_table(audit: Audit, columns, *, min_size: int, n_bins: int):
     return _slice_table(audit.fingerprint, int(n_bins), tuple(columns), int(min_size), audit)
 
 
-# -- Calibration page (issue #3): the reliability diagram for the bin scheme and group column the user picks.
+# -- Calibration page: the reliability diagram for the bin scheme and group column the user picks.
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _calibration_view(fingerprint: str, n_bins: int, strategy: str, column: str | None, _audit: Audit):
     from sightline.calibration.section import calibration_result
@@ -230,7 +230,7 @@ def calibration_view(audit: Audit, *, n_bins: int, strategy: str, column: str | 
     return _calibration_view(audit.fingerprint, n_bins, strategy, column, audit)
 
 
-# -- Drift page (issue #6, part A): the log in the windows the user picks, and one feature's distributions.
+# -- Drift page: the log in the windows the user picks, and one feature's distributions.
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _drift_over_time(fingerprint: str, window: str, psi_threshold: float, _audit: Audit):
     import dataclasses
@@ -262,7 +262,7 @@ def drift_distribution(audit: Audit, column: str):
     return _drift_distribution(audit.fingerprint, column, audit)
 
 
-# -- Explainability page (issue #4): SHAP explanations, their Section, one row's explanation.
+# -- Explainability page: SHAP explanations, their Section, one row's explanation.
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _explain_section(fingerprint: str, settings: tuple, _audit: Audit, _result) -> Section:
     from sightline.explain.section import section_from_result
@@ -299,7 +299,7 @@ def confident_errors(audit: Audit, n: int = 10):
     return _confident_errors(audit.fingerprint, n, audit)
 
 
-# -- Explainability (issue #4): SHAP runs OUTSIDE the cached
+# -- Explainability: SHAP runs OUTSIDE the cached
 # function so its progress bar can update (Streamlit cannot replay elements drawn inside a
 # cached function on blocks created outside it). The cache holds one box per fingerprint +
 # settings; the lock makes concurrent sessions wait for the first computation instead of
@@ -326,7 +326,7 @@ def explain_result(audit: Audit, progress=None):
     return box["result"]
 
 
-# -- Model card page (issue #7): the Report behind the card and its charts as PNG.
+# -- Model card page: the Report behind the card and its charts as PNG.
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _card_report(fingerprint: str, _audit: Audit):
     from sightline.report.registry import AREAS, Report
@@ -414,7 +414,7 @@ def card_basis(audit: Audit, report):
     return _card_basis(audit.fingerprint, report, card_graphics(audit, report))
 
 
-# -- Logs too large for memory (issue #8): exact whole-log figures pushed down to DuckDB.
+# -- Logs too large for memory: exact whole-log figures pushed down to DuckDB.
 @st.cache_data(max_entries=4, show_spinner="Counting every row of the log with DuckDB…")
 def _whole_log(fingerprint: str, _audit: Audit) -> dict | None:
     from sightline.data.scale import whole_log_figures

@@ -9,7 +9,8 @@ import streamlit as st
 
 from components import chart_view
 from sightline.charts.performance import confusion_chart, threshold_chart
-from sightline.performance.section import METRIC_LABELS, confusion_from_counts, confusion_long
+from sightline.core.vocabulary import METRIC_LABELS
+from sightline.performance.section import confusion_from_counts, confusion_long
 
 # What each metric means, in one sentence (shown as tooltips and in tables).
 DEFINITIONS = {

@@ -148,8 +148,11 @@ def render_worst_slices(discovered: dict, chart, provenance: dict, task: str, to
                                         "error_rate": st.column_config.Column(what, help=f"The {what} inside the slice."),
                                         "rest_error_rate": st.column_config.Column("rest", help=f"The {what} on all other rows."),
                                         "lift": st.column_config.Column("× overall", help="Slice error divided by the overall error."),
-                                        "score": st.column_config.Column("score", help="SliceLine score: rewards error lift, penalises small size. Used for ranking."),
-                                        "p_adjusted": st.column_config.Column("p (adjusted)", help="Chance of a difference this large if the slice were no worse than the rest, corrected for the number of slices checked.")})
+                                        "score": st.column_config.Column(
+                                            "score", help="SliceLine score: rewards error lift, penalises small size. Used for ranking."),
+                                        "p_adjusted": st.column_config.Column(
+                                            "p (adjusted)", help="Chance of a difference this large if the slice were no worse than the rest, "
+                                                                 "corrected for the number of slices checked.")})
     d = provenance.get("discovery", {})
     with st.expander("How the search works"):
         st.markdown(

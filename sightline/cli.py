@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="run every analysis and write report.json and the model card")
     rep.add_argument("audit", help="path to audit.yaml")
     rep.add_argument("--out", required=True, help="output folder (created if missing)")
-    rep.add_argument("--fail-on", default="", help="comma-separated gate areas that make the exit status 1 when they fail: performance,calibration,fairness,drift,operations")
+    rep.add_argument("--fail-on", default="", help="comma-separated gate areas that make the exit status 1 when they fail: "
+                                                   "performance,calibration,fairness,drift,operations")
     rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     rep.add_argument("--workers", type=int, default=0,
                      help="areas computed at the same time (threads; default: the number of cores, at most 4; one above 2.5M rows in memory, to bound memory)")
@@ -134,5 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so in one line unless --debug
         if args.debug:
             raise
-        print(f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}) — rerun with --debug and report it", file=sys.stderr)
+        print(f"internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}) "
+              "— rerun with --debug and report it", file=sys.stderr)
         return EXIT_BUG

@@ -242,7 +242,8 @@ def importance_shift_chart(shift: pd.DataFrame, *, top: int = 15) -> alt.Chart:
     long["data"] = long["data"].map({"reference_share": "reference", "current_share": "current"})
     return _fit_width(alt.Chart(long, width=WIDTH, height=30 * len(data),
                      title=alt.Title("What drives the model: reference data vs current log",
-                                     subtitle="share of total importance per input; a big change means the model now relies on different inputs")).mark_bar().encode(
+                                     subtitle="share of total importance per input; a big change means the model now relies on "
+                                              "different inputs")).mark_bar().encode(
         x=alt.X("share:Q", title="share of total importance", axis=alt.Axis(format=".0%")),
         y=alt.Y("feature:N", sort=order, title=None),
         yOffset=alt.YOffset("data:N", sort=["reference", "current"]),

@@ -33,7 +33,7 @@ MODES = ("local", "shared")
 MODE_ENV = "SIGHTLINE_MODE"
 ROOTS_ENV = "SIGHTLINE_DATA_ROOTS"
 SECRETS_ENV = "SIGHTLINE_SECRETS"
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 # Every session's upload folder is created below this one, so a shared server can allow it as
 # a root without allowing the rest of the temporary folder.
 UPLOAD_ROOT = Path(tempfile.gettempdir()) / "sightline-uploads"

@@ -304,7 +304,7 @@ def without_groups(spec: AuditSpec, refused) -> AuditSpec:
 
 def sample_audit_path() -> Path:
     """The bundled sample audit file (``sample_data/audit.yaml`` beside the package)."""
-    return Path(__file__).resolve().parent.parent / "sample_data" / "audit.yaml"
+    return Path(__file__).resolve().parents[2] / "sample_data" / "audit.yaml"
 
 
 # A 1M-row categorical version column costs ~0.15 s to turn into strings, twice per audit; the

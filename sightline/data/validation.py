@@ -142,7 +142,9 @@ def _check_mapped_columns(spec: AuditSpec, current: pd.DataFrame, name: str) -> 
     cols = set(current.columns)
     for role, col in spec.columns.roles().items():
         if col not in cols:
-            out.append(Finding(ERROR, f"columns.{role}", f"column '{col}' is not in {name} (columns: {_short(current.columns)}) — fix the mapping in the audit"))
+            out.append(Finding(ERROR, f"columns.{role}",
+                               f"column '{col}' is not in {name} (columns: {_short(current.columns)}) "
+                               "— fix the mapping in the audit"))
     for key in ("features", "sensitive"):
         for col in getattr(spec.columns, key) or ():
             if col not in cols:
@@ -162,14 +164,18 @@ def _check_score(spec: AuditSpec, current: pd.DataFrame) -> list[Finding]:
     s = current[col]
     if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
         bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()]
-        return [Finding(ERROR, f"column '{col}'", f"scores must be numbers; found non-numeric values such as {_examples(bad)} — clean the column or map another one as score")]
+        return [Finding(ERROR, f"column '{col}'",
+                        f"scores must be numbers; found non-numeric values such as {_examples(bad)} "
+                        "— clean the column or map another one as score")]
     if s.isna().all():
         return [Finding(ERROR, f"column '{col}'", "the score column is empty (all values missing)")]
     out = []
     if spec.task in ("binary", "multiclass"):
         outside = s[(s < 0) | (s > 1)]
         if len(outside):
-            out.append(Finding(ERROR, f"column '{col}'", f"{len(outside):,} scores lie outside [0, 1] (e.g. {_examples(outside)}) — a probability is expected; if these are logits, apply a sigmoid first"))
+            out.append(Finding(ERROR, f"column '{col}'",
+                               f"{len(outside):,} scores lie outside [0, 1] (e.g. {_examples(outside)}) "
+                               "— a probability is expected; if these are logits, apply a sigmoid first"))
     if s.isna().any():
         out.append(Finding(WARNING, f"column '{col}'", f"{int(s.isna().sum()):,} rows have no score; score-based metrics skip them"))
     return out
@@ -179,30 +185,44 @@ def _check_target(spec: AuditSpec, current: pd.DataFrame, reference: pd.DataFram
     col = spec.columns.target
     if not col or col not in current.columns:
         if spec.task != "regression" and not col:
-            return [Finding(WARNING, "columns.target", "no target column is mapped: performance, calibration and fairness-by-outcome need labels; drift and prediction monitoring still work")]
+            return [Finding(WARNING, "columns.target",
+                            "no target column is mapped: performance, calibration and fairness-by-outcome need labels; drift and prediction monitoring still "
+                            "work")]
         return []
     y = current[col]
     labelled = y.notna()
     if not labelled.any():
-        return [Finding(WARNING, f"column '{col}'", "no labels have arrived yet (all missing): performance pages wait for labels; drift and prediction monitoring still work")]
+        return [Finding(WARNING, f"column '{col}'",
+                        "no labels have arrived yet (all missing): performance pages wait for labels; drift and prediction monitoring still "
+                        "work")]
     out = []
     if not labelled.all():
-        out.append(Finding(INFO, f"column '{col}'", f"labels present for {labelled.mean():.1%} of logged rows, all model versions together ({int((~labelled).sum()):,} awaiting labels); accuracy metrics use labelled rows only"))
+        out.append(Finding(INFO, f"column '{col}'",
+                           f"labels present for {labelled.mean():.1%} of logged rows, all model versions together ({int((~labelled).sum()):,} awaiting "
+                           "labels); accuracy metrics use labelled rows only"))
     if spec.task == "regression":
         if not pd.api.types.is_numeric_dtype(y):
-            out.append(Finding(ERROR, f"column '{col}'", f"a regression target must be numeric; found values such as {_examples(y[pd.to_numeric(y, errors='coerce').isna() & labelled])}"))
+            out.append(Finding(ERROR, f"column '{col}'",
+                               "a regression target must be numeric; found values such as "
+                               f"{_examples(y[pd.to_numeric(y, errors='coerce').isna() & labelled])}"))
         return out
     classes = y[labelled].astype("string").str.strip().unique().tolist()
     if spec.task == "binary":
         if not labels_equal(y, spec.positive_label).any():
-            out.append(Finding(ERROR, "positive_label", f"'{spec.positive_label}' matches no label in '{col}' (labels seen: {', '.join(map(repr, sorted(classes)[:6]))}) — set positive_label to one of them"))
+            out.append(Finding(ERROR, "positive_label",
+                               f"'{spec.positive_label}' matches no label in '{col}' (labels seen: {', '.join(map(repr, sorted(classes)[:6]))}) "
+                               "— set positive_label to one of them"))
         if len(classes) > 2:
-            out.append(Finding(ERROR, f"column '{col}'", f"task is binary but '{col}' holds {len(classes)} classes ({', '.join(map(repr, sorted(classes)[:6]))}) — use task: multiclass or fix the labels"))
+            out.append(Finding(ERROR, f"column '{col}'",
+                               f"task is binary but '{col}' holds {len(classes)} classes ({', '.join(map(repr, sorted(classes)[:6]))}) "
+                               "— use task: multiclass or fix the labels"))
     if reference is not None and col in reference.columns:
         ref_classes = set(reference[col].dropna().astype("string").str.strip().unique().tolist())
         new = sorted(set(classes) - ref_classes)
         if new and ref_classes:
-            out.append(Finding(WARNING, f"column '{col}'", f"label-schema change: class(es) {', '.join(map(repr, new))} appear in production but never in the reference"))
+            out.append(Finding(WARNING, f"column '{col}'",
+                               f"label-schema change: class(es) {', '.join(map(repr, new))} appear in production but never in the "
+                               "reference"))
     return out
 
 
@@ -222,7 +242,9 @@ def _check_prediction(spec: AuditSpec, current: pd.DataFrame) -> list[Finding]:
         if len(classes) > 2:
             return [Finding(ERROR, f"column '{pred}'", f"task is binary but predictions hold {len(classes)} values ({', '.join(map(repr, classes[:6]))})")]
         if spec.positive_label is not None and not labels_equal(p, spec.positive_label).any() and len(classes) == 2:
-            return [Finding(ERROR, f"column '{pred}'", f"no prediction equals positive_label '{spec.positive_label}' (values seen: {', '.join(map(repr, classes))}) — predictions must use the same labels as the target")]
+            return [Finding(ERROR, f"column '{pred}'",
+                            f"no prediction equals positive_label '{spec.positive_label}' (values seen: {', '.join(map(repr, classes))}) "
+                            "— predictions must use the same labels as the target")]
     return []
 
 
@@ -233,11 +255,15 @@ def _check_features(spec: AuditSpec, current: pd.DataFrame, reference: pd.DataFr
         out.append(Finding(WARNING, "columns.features", "no feature columns: drift and explainability need the model's inputs in the log"))
     for f in features:
         if current[f].isna().all():
-            out.append(Finding(WARNING, f"column '{f}'", "every value is missing in the prediction log — drift and importance skip it; check the logging pipeline"))
+            out.append(Finding(WARNING, f"column '{f}'",
+                               "every value is missing in the prediction log "
+                               "— drift and importance skip it; check the logging pipeline"))
     if reference is not None:
         missing = [f for f in features if f not in reference.columns]
         if missing:
-            out.append(Finding(WARNING, "reference", f"feature(s) {', '.join(missing[:8])} are not in the reference — drift skips them; add them to the reference or to columns.features"))
+            out.append(Finding(WARNING, "reference",
+                               f"feature(s) {', '.join(missing[:8])} are not in the reference "
+                               "— drift skips them; add them to the reference or to columns.features"))
         extra = [c for c in reference.columns if c not in current.columns]
         if extra:
             out.append(Finding(INFO, "reference", f"column(s) only in the reference, ignored: {', '.join(map(str, extra[:8]))}"))
@@ -259,7 +285,9 @@ def _check_timestamp(spec: AuditSpec, current: pd.DataFrame) -> list[Finding]:
     if parsed.isna().all():
         return [Finding(ERROR, f"column '{col}'", f"no value parses as a date/time (e.g. {_examples(ts)}) — map another column as timestamp, or none")]
     if bad.any():
-        return [Finding(WARNING, f"column '{col}'", f"{int(bad.sum()):,} values are not dates (e.g. {_examples(ts[bad])}); those rows are left out of time windows")]
+        return [Finding(WARNING, f"column '{col}'",
+                        f"{int(bad.sum()):,} values are not dates (e.g. {_examples(ts[bad])}); those rows are left out of time "
+                        "windows")]
     return []
 
 
@@ -288,7 +316,9 @@ def _check_other_roles(spec: AuditSpec, current: pd.DataFrame, skip: set[str] = 
             counts = current[col].value_counts(dropna=True)
             tiny = counts[counts < spec.fairness.min_group_size]
             if len(tiny):
-                out.append(Finding(INFO, f"column '{col}'", f"{len(tiny)} group(s) below min_group_size={spec.fairness.min_group_size} ({', '.join(short_label(v) for v in tiny.index[:5])}) are flagged and kept out of verdicts and exports"))
+                out.append(Finding(INFO, f"column '{col}'",
+                                   f"{len(tiny)} group(s) below min_group_size={spec.fairness.min_group_size} "
+                                   f"({', '.join(short_label(v) for v in tiny.index[:5])}) are flagged and kept out of verdicts and exports"))
     return out
 
 

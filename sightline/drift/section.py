@@ -165,7 +165,10 @@ def drift_section(audit: Audit) -> Section:
         "prediction": vs.prediction,
         "label": vs.label,
         "concept": {
-            "windows_below_estimate": [d.date().isoformat() for d in ot.windows.loc[ot.windows.get("below_estimate", pd.Series(False, index=ot.windows.index)).astype(bool), "window"]] if len(ot.windows) else [],
+            "windows_below_estimate": [
+                d.date().isoformat()
+                for d in ot.windows.loc[ot.windows.get("below_estimate", pd.Series(False, index=ot.windows.index)).astype(bool), "window"]
+            ] if len(ot.windows) else [],
             "segments": _records(ot.segments[ot.segments["significant"]].head(20)) if len(ot.segments) else [],
         },
         "windows": {"window": ot.window, "table": _records(ot.windows)},

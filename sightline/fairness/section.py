@@ -127,8 +127,8 @@ def fairness_over_time(windows: pd.Series, codes: np.ndarray, labels: list[str],
                 hi, lo = eligible.loc[eligible[rate].idxmax()], eligible.loc[eligible[rate].idxmin()]
                 rec.update(group_high=hi["group"], group_low=lo["group"], value=hi[rate] - lo[rate])
                 if num is not None:  # joint over the window's group pairs, as the summaries
-                    _, l, u = newcombe_difference(hi[num], hi[den], lo[num], lo[den], pair_confidence(len(eligible)))
-                    rec.update(lower=float(l), upper=float(u))
+                    _, lower, u = newcombe_difference(hi[num], hi[den], lo[num], lo[den], pair_confidence(len(eligible)))
+                    rec.update(lower=float(lower), upper=float(u))
             gaps.append(rec)
     return table, pd.DataFrame(gaps)
 

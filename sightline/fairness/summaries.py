@@ -238,19 +238,19 @@ def _all_pairs(big: pd.DataFrame, component: str, kind: str, confidence: float) 
         num, den = RATE_METRICS[component]
         x, n = big.loc[vals.index, num].to_numpy(float), big.loc[vals.index, den].to_numpy(float)
         if kind == "difference":
-            v, l, u = newcombe_difference(x[i], n[i], x[j], n[j], confidence)
+            v, lower, u = newcombe_difference(x[i], n[i], x[j], n[j], confidence)
         else:
-            v, l, u = katz_ratio(x[j], n[j], x[i], n[i], confidence)
+            v, lower, u = katz_ratio(x[j], n[j], x[i], n[i], confidence)
     else:
         a, b = vals.to_numpy()[i], vals.to_numpy()[j]
         with np.errstate(invalid="ignore", divide="ignore"):
             v = a - b if kind == "difference" else b / a
-        l = u = np.full(len(i), np.nan)
+        lower = u = np.full(len(i), np.nan)
         if kind == "difference" and f"{component}_sd" in big.columns:
             sd, n = big.loc[vals.index, f"{component}_sd"].to_numpy(), big.loc[vals.index, "n"].to_numpy(float)
             half = float(norm.ppf(0.5 + confidence / 2)) * np.sqrt(sd[i] ** 2 / n[i] + sd[j] ** 2 / n[j])
-            l, u = v - half, v + half
-    out = pd.DataFrame({"high": [str(h) for h in hi], "low": [str(x) for x in lo], "value": v, "lower": l, "upper": u})
+            lower, u = v - half, v + half
+    out = pd.DataFrame({"high": [str(h) for h in hi], "low": [str(x) for x in lo], "value": v, "lower": lower, "upper": u})
     # a ratio with both rates zero is undefined: that pair cannot speak
     return out.dropna(subset=["value"]).reset_index(drop=True)
 

@@ -5,7 +5,8 @@ Latency is reported as percentiles, never as a mean alone; what makes a window a
 
 The pure computations live in :mod:`sightline.stats.timing` (windows, latency, throughput,
 incidents) and :mod:`sightline.operations.invalid` (re-exported here); :func:`operations_result`
-gathers them and :func:`sightline.report.compose.operations_section` assembles them (with the model-version comparison) into the Section that the Operations page, ``report.json`` and the card share.
+gathers them and :func:`sightline.report.compose.operations_section` assembles them (with the
+model-version comparison) into the Section that the Operations page, ``report.json`` and the card share.
 The model-version comparison lives in :mod:`sightline.versions.section`; its result is reported
 under ``report["versions"]``.
 """

@@ -76,7 +76,8 @@ class SimpsonResult:
         min_size = self.settings.get("min_size", 0)
         small = (self.slices["n_a"] < min_size) | (self.slices["n_b"] < min_size) if len(self.slices) else []
         slices = self.slices[~small] if len(self.slices) else self.slices
-        return {"suppressed_slices": int(np.sum(small)),"status": self.status, "message": self.message, "version_a": self.version_a, "version_b": self.version_b,
+        return {"suppressed_slices": int(np.sum(small)), "status": self.status, "message": self.message,
+                "version_a": self.version_a, "version_b": self.version_b,
                 "metric": self.metric, "higher_is_better": self.higher_is_better, "paired": self.paired,
                 "n_pairs": self.n_pairs, "overall": self.overall, "winner": self.winner, "p_value": self.p_value,
                 "paradox_columns": self.paradox_columns, "columns": self.columns.to_dict(orient="records"),
