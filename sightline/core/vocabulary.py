@@ -3,6 +3,7 @@ pages, verdicts and the card show for each metric key (scikit-learn's snake_case
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Labels of the performance metrics, as the Performance page and card tables title them.
@@ -41,3 +42,8 @@ METRICS: dict[str, MetricInfo] = {
     "roc_auc": MetricInfo("ROC AUC", True, "Chance that a random positive row is scored above a random negative one (0.5 = guessing, 1 = perfect ranking)."),
     "mean_absolute_error": MetricInfo("Mean absolute error", False, "Average size of the error, in the target's units.", percent=False),
 }
+
+
+def slice_name(pairs: Iterable[tuple[str, str]]) -> str:
+    """The model-card slice string of (column, value) pairs: ``col=value`` or ``a=x & b=y``."""
+    return " & ".join(f"{c}={v}" for c, v in pairs)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sightline.stats.intervals import Z95
 from sightline.stats.ranking import roc_auc_ordered, roc_auc_sorted, score_order, window_orders
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 ECE_BINS = 10                # equal-width score bins for ECE and the reliability table
 CALIBRATION_MAX_ROWS = 200_000  # reference rows the isotonic calibrator is fitted on (seeded sample above)
 MIN_CALIBRATION_ROWS = 100   # fewer labelled reference rows: use the raw scores
-Z95 = 1.959964
 PROBABILITY_FLOOR = 1e-3     # calibrated probabilities are kept within [0.001, 0.999]
 
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from sightline.data.audit import comparable_labels
-from sightline.stats.intervals import wilson_interval
+from sightline.stats.intervals import Z95, wilson_interval
 
-Z95 = float(norm.ppf(0.975))
 MISSING_GROUP = "(missing)"
 INTERSECTION_SEP = " & "
 

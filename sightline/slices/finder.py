@@ -46,9 +46,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sightline.core.vocabulary import slice_name
 from sightline.slices.encoding import EncodedColumn
 from sightline.slices.lattice import lattice_counts
-from sightline.slices.tables import slice_description, slice_name
+from sightline.slices.tables import slice_description
 
 log = logging.getLogger(__name__)
 

@@ -32,10 +32,9 @@ import numpy as np
 import pandas as pd
 
 from sightline.data.audit import comparable_labels
-from sightline.stats.intervals import wilson_interval
+from sightline.stats.intervals import Z95, wilson_interval
 
 F1_BOOTSTRAP = 200       # multinomial resamples for the F1 interval
-Z95 = 1.959963984540054
 
 
 TASK_METRICS = {

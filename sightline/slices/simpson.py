@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sightline.core.vocabulary import slice_name
 from sightline.data.audit import comparable_labels
 from sightline.slices.encoding import DEFAULT_N_BINS, EncodedColumn, encode_column
 from sightline.slices.inputs import slice_data
-from sightline.slices.tables import slice_name
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,9 @@ import numpy as np
 import pandas as pd
 
 from sightline.core.errors import MissingInputError
+from sightline.core.vocabulary import slice_name
 from sightline.slices.encoding import DEFAULT_N_BINS, EncodedColumn, encode_column
 from sightline.slices.outcomes import Outcomes, group_stats, metrics_frame, total_stats
-
-
-def slice_name(pairs: Sequence[tuple[str, str]]) -> str:
-    """The model-card slice string: ``col=value`` or ``a=x & b=y``."""
-    return " & ".join(f"{c}={v}" for c, v in pairs)
 
 
 def slice_description(pairs: Sequence[tuple[str, str]], kinds: Mapping[str, str] | None = None) -> str:

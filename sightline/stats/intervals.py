@@ -12,6 +12,9 @@ from typing import Callable
 import numpy as np
 from scipy.stats import norm
 
+# The two-sided 95% normal quantile, norm.ppf(0.975), shared by every normal-approximation interval.
+Z95 = 1.959963984540054
+
 
 def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial proportion, vectorised.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sightline.core.vocabulary import slice_name
 from sightline.data.audit import Audit, comparable_labels
 from sightline.stats.intervals import wilson_interval
 from sightline.versions.request_ids import ids_disjoint
@@ -138,7 +139,7 @@ def disagreement_by_slice(frame: pd.DataFrame, features, *, min_size: int = MIN_
         agg = g.groupby(keys, sort=False, observed=True).agg(n=("d", "size"), disagreements=("d", "sum"),
                                                              **{c: (c, "sum") for c in extra}).reset_index()
         names = agg[keys].astype(str)
-        slice_names = [" & ".join(f"{k}={v}" for k, v in zip(keys, row)) for row in names.itertuples(index=False)]
+        slice_names = [slice_name(zip(keys, row)) for row in names.itertuples(index=False)]
         return pd.DataFrame({"slice": slice_names, "features": " & ".join(keys), "n": agg["n"].to_numpy(),
                              "disagreements": agg["disagreements"].to_numpy(), **{c: agg[c].to_numpy() for c in extra}})
 

@@ -11,6 +11,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
 from sightline.calibration import section as C
+from sightline.calibration.bootstrap import bin_sums
 from sightline.core.errors import MissingInputError
 from tests.performance.test_metrics import make_audit
 
@@ -192,7 +193,7 @@ def test_weighted_errors_equal_three_bincounts_and_repeated_rows(seed):
     stats = C._weighted_errors(y, p, ids, k)
     for w in resample_weights(n, 30, seed, chunk=13):
         got = stats(w)
-        count, pos, prob = C._bin_sums(w, ids, k), C._bin_sums(w, ids, k, y), C._bin_sums(w, ids, k, p)
+        count, pos, prob = bin_sums(w, ids, k), bin_sums(w, ids, k, y), bin_sums(w, ids, k, p)
         gap = np.where(count > 0, np.abs(pos - prob) / np.where(count > 0, count, 1), 0.0)
         np.testing.assert_array_equal(got["expected_calibration_error"], (count * gap).sum(axis=1) / count.sum(axis=1))
         np.testing.assert_array_equal(got["maximum_calibration_error"], gap.max(axis=1))

@@ -12,6 +12,7 @@ from sklearn import metrics as skm
 
 from sightline.core.errors import MissingInputError
 from sightline.performance import section as M
+from sightline.stats.bootstrap import resample_weights
 from sightline.stats.intervals import wilson_interval
 
 
@@ -132,7 +133,7 @@ def test_weighted_statistics_equal_scikit_learn_with_sample_weight(binary_data):
     # The bootstrap scores every resample through count weights; each must equal scikit-learn
     # given the same counts as sample_weight.
     y, pred, s = binary_data
-    w = np.vstack(list(M.resample_weights(len(y), 3, seed=5)))
+    w = np.vstack(list(resample_weights(len(y), 3, seed=5)))
     stats = M._WeightedBinary(y, pred, s).stats(w)
     for i in range(3):
         assert stats["roc_auc"][i] == pytest.approx(skm.roc_auc_score(y, s, sample_weight=w[i]), abs=1e-12)

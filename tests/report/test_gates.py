@@ -119,18 +119,18 @@ def gated_audit(tmp_path_factory, sample_spec):
 
 
 def test_cli_exits_1_when_a_planted_gate_fails(gated_audit, tmp_path, capsys, monkeypatch):
-    import sightline.report.registry as report_module
+    import sightline.cli as cli_module
     from sightline.cli import main
 
     # Compute the report once and hand the same one to the second run (the sections do not change).
-    real, built = report_module.build_report, []
+    real, built = cli_module.build_report, []
 
     def build_once(audit, *args, **kwargs):
         if not built:
             built.append(real(audit, *args, **kwargs))
         return built[0]
 
-    monkeypatch.setattr(report_module, "build_report", build_once)
+    monkeypatch.setattr(cli_module, "build_report", build_once)
     status = main(["report", str(gated_audit), "--out", str(tmp_path / "out"), "--fail-on", "performance,fairness", "--quiet"])
     err = capsys.readouterr().err
     assert status == 1
@@ -142,8 +142,6 @@ def test_cli_exits_1_when_a_planted_gate_fails(gated_audit, tmp_path, capsys, mo
 
     # The same audit passes a CI step that only gates operations (p99 latency ≤ 100 s); the card
     # files were checked above, so the second run skips writing them.
-    import sightline.card.export as export_module
-
-    monkeypatch.setattr(export_module, "write_card_files", lambda report, out, doc=None: [])
+    monkeypatch.setattr(cli_module, "write_card_files", lambda report, out, doc=None: [])
     status = main(["report", str(gated_audit), "--out", str(tmp_path / "out2"), "--fail-on", "operations", "--quiet"])
     assert status == 0 and "gate failed" not in capsys.readouterr().err
