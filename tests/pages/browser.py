@@ -37,17 +37,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(port: int | None = None, timeout: float = 90, audit: Path | str | None = None,
-                precompute: bool = True):
+                precompute: bool = True, options: tuple[str, ...] = (), env: dict | None = None):
     """Start ``streamlit run app.py`` headless on localhost (on ``audit`` when given, else the
-    bundled sample; ``precompute=False`` turns the background computation of every area off);
-    yields the base URL; stops it after."""
+    bundled sample; ``precompute=False`` turns the background computation of every area off;
+    ``options`` are more Streamlit flags, ``env`` more environment variables); yields the base
+    URL; stops it after."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"] + (["--", str(audit)] if audit else [])
+           "--server.fileWatcherType", "none", *options] + (["--", str(audit)] if audit else [])
     # By default the app as users run it: background computation on (tests/conftest.py turns it
     # off for the in-process page tests).
-    env = {**os.environ, "SIGHTLINE_PRECOMPUTE": "1" if precompute else "0"}
+    env = {**os.environ, "SIGHTLINE_PRECOMPUTE": "1" if precompute else "0", **(env or {})}
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     url = f"http://127.0.0.1:{port}"
     try:

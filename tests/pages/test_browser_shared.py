@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.pages.browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.pages.browser import CHROMIUM, CHROMIUM_ARGS, free_port, running_app
 from tests.pages.test_browser import _require_browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,40 +113,14 @@ def oidc_provider():
 
 # ------------------------------------------------------------------------------- the app server
 
-@contextmanager
 def shared_app(tmp_path: Path, roots: list[Path], secrets_file: Path | None, port: int | None = None):
     """``streamlit run app.py`` in shared mode on 127.0.0.1 with ``roots`` as the data roots and
-    ``secrets_file`` (or none) as both Streamlit's and Sightline's secrets; yields the base URL."""
-    port = port or free_port()
+    ``secrets_file`` (or none) as both Streamlit's and Sightline's secrets; a context manager
+    yielding the base URL."""
     secrets_path = secrets_file or tmp_path / "no-secrets.toml"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(secrets_path)]
-    env = {**os.environ, "SIGHTLINE_MODE": "shared", "SIGHTLINE_DATA_ROOTS": os.pathsep.join(map(str, roots)),
-           "SIGHTLINE_SECRETS": str(secrets_path), "SIGHTLINE_PRECOMPUTE": "0"}
-    log = open(tmp_path / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{(tmp_path / f'streamlit-{port}.log').read_text()}")
-        else:
-            raise RuntimeError("streamlit did not become healthy in time")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    return running_app(port=port, precompute=False, options=("--secrets.files", str(secrets_path)),
+                       env={"SIGHTLINE_MODE": "shared", "SIGHTLINE_DATA_ROOTS": os.pathsep.join(map(str, roots)),
+                            "SIGHTLINE_SECRETS": str(secrets_path)})
 
 
 def _settle(page, seconds: float = 1.5, timeout: float = 120) -> None:
