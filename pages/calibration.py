@@ -39,7 +39,7 @@ strategy = c1.radio("Bins", STRATEGIES, index=STRATEGIES.index(prov["strategy"])
                          "number of predictions, so sparse score ranges get no tiny, noisy bins.")
 n_bins = c2.slider("Number of bins", 5, 20, value=min(max(prov["n_bins"], 5), 20),
                    help="More bins show more detail but each holds fewer predictions (noisier).")
-sensitive = list(audit.spec.columns.sensitive)
+sensitive = audit.sensitive
 options = sensitive + [f for f in audit.features if f not in sensitive]
 flagged = [f["column"] for f in section.report.get("flagged_groups", []) if f["column"] in options]
 column = c3.selectbox("Compare groups of", options, index=options.index(flagged[0]) if flagged else 0,

@@ -86,7 +86,7 @@ elif view == "local":
     render_local(result, audit)
 
 elif view == "group":
-    sensitive = [c for c in audit.spec.columns.sensitive if c in result.current.rows.columns]
+    sensitive = [c for c in audit.sensitive if c in result.current.rows.columns]
     if not sensitive:
         st.info("No sensitive attributes are mapped: list them under `columns.sensitive` in the audit to compare groups.")
     else:

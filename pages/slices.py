@@ -73,7 +73,7 @@ st.caption("Bars are red (worse) when the whole 95% confidence interval lies on 
 st.subheader("Two model versions: Simpson's paradox check")
 st.caption("A version can be better overall yet worse on most slices when the versions saw a different mix of traffic "
            "(the kidney-stone example). Both versions are compared on the same slices here.")
-render_simpson(report["simpson"], prefer=tuple(audit.spec.columns.sensitive))
+render_simpson(report["simpson"], prefer=tuple(audit.sensitive))
 
 with st.expander("Settings and provenance"):
     st.markdown(f"Audit settings (`slices:` in the audit file): columns **{', '.join(settings['columns'])}**, "

@@ -61,7 +61,7 @@ def test_slice_and_sensitive_columns_are_judged_as_documented(tmp_path):
     # (slices bin it) and sex has 2 values: kept.
     assert refused == {"rid": (150, ("columns.sensitive", "slices.columns"))}
     audit = load_audit(spec)
-    assert audit.spec.columns.sensitive == ("sex",)
+    assert audit.spec.columns.sensitive == ("sex",) and audit.sensitive == ["sex"]  # what the pages group by
     assert list(audit.spec.slices["columns"]) == ["amount", "sex"]
     assert audit.written_spec.columns.sensitive == ("sex", "rid")  # the file's own spec is untouched
     assert audit.refused_groups == {"rid": 150}

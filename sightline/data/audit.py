@@ -69,6 +69,12 @@ class Audit:
         """The spec as the audit file wrote it (what to save back, or show as the settings)."""
         return self.spec_as_written if self.spec_as_written is not None else self.spec
 
+    @property
+    def sensitive(self) -> list[str]:
+        """The sensitive columns the areas group by, in the audit file's order (a column refused
+        for grouping — see :attr:`refused_groups` — is not among them)."""
+        return list(self.spec.columns.sensitive)
+
     # -- row subsets ---------------------------------------------------------------------
     @cached_property
     def versions(self) -> list[str]:
