@@ -22,6 +22,7 @@ from sightline.data.spec import ROLE_KEYS, TASKS, Source, load_spec, spec_from_d
 
 TABLE_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "jsonl", "ndjson", "json"]
 _NONE = "— none —"
+ROOTS_AUDIT_KEY = "roots_audit"  # the data-folder audit file just chosen (emptied once it is opened)
 ROOTS_ERROR_KEY = "data_source.roots_error"  # why the audit file chosen from the data folders did not open
 ROLE_HELP = {
     "target": "Ground truth. May be empty for rows whose label has not arrived yet.",
@@ -150,8 +151,8 @@ def roots_panel(deployment: Deployment) -> None:
         return
 
     def _open_chosen() -> None:
-        chosen = st.session_state.get("roots_audit")
-        st.session_state["roots_audit"] = None
+        chosen = st.session_state.get(ROOTS_AUDIT_KEY)
+        st.session_state[ROOTS_AUDIT_KEY] = None
         match = next((f for f in files if f.label == chosen), None)
         if match is None:
             return
@@ -166,7 +167,7 @@ def roots_panel(deployment: Deployment) -> None:
     st.selectbox(f"Open an audit file from the data folders ({len(files)} found"
                  + (f", search stopped at {access.AUDIT_LIST_MAX} files / {access.AUDIT_LIST_DEPTH} folders deep" if truncated else "")
                  + ")", [f.label for f in files], index=None, placeholder="Choose an audit file to open it…",
-                 key="roots_audit", on_change=_open_chosen, help=f"Audit files found in {roots}.")
+                 key=ROOTS_AUDIT_KEY, on_change=_open_chosen, help=f"Audit files found in {roots}.")
     problem = st.session_state.pop(ROOTS_ERROR_KEY, None)
     if problem:
         st.error(problem)

@@ -12,6 +12,7 @@ from components.verdicts import render_verdict
 from sightline.charts.drift import reliability_chart
 from sightline.core.errors import SightlineInputError
 from sightline.core.section import AMBER, GREEN, RED, Section
+from sightline.core.vocabulary import metric_label, metric_name
 from sightline.drift.section import drift_settings
 
 # Plain-language definitions (tooltips and captions).
@@ -146,9 +147,9 @@ def render_label_free(lf: dict | None, ot) -> None:
         st.markdown(f"**{lf['unlabelled_rows']:,} predictions are still waiting for labels.** Their performance, "
                     f"*estimated* from the scores alone (≈):")
         c = st.columns(5)
-        for col, (name, key) in zip(c, [("Accuracy", "accuracy"), ("Precision", "precision"), ("Recall", "recall"),
-                                        ("F1", "f1"), ("ROC AUC", "roc_auc")]):
-            col.metric(name, f"≈ {est[key]:.3f}", help=f"Estimated {name.lower()} (≈ marks an estimate). " + HELP["estimate"])
+        for col, key in zip(c, ("accuracy", "precision", "recall", "f1", "roc_auc")):
+            col.metric(metric_label(key), f"≈ {est[key]:.3f}",
+                       help=f"Estimated {metric_name(key)} (≈ marks an estimate). " + HELP["estimate"])
         st.caption(f"If the scores are calibrated, the realised accuracy of these rows should land between "
                    f"{pct(est['accuracy_lower'])} and {pct(est['accuracy_upper'])} (95%). "
                    f"Reference accuracy: {pct((lf.get('reference') or {}).get('accuracy'))}; realised on labelled production "
@@ -162,7 +163,7 @@ def render_label_free(lf: dict | None, ot) -> None:
         chart_view.show(left, reliability_chart(rel), width="content")
     right.markdown(f"**What the estimate assumes.** {lf['assumption'][0].upper() + lf['assumption'][1:]}.")
     if cal.get("reference_ece") is not None:
-        right.markdown(f"On the reference the raw scores' expected calibration error (ECE) is **{cal['reference_ece']:.3f}** "
+        right.markdown(f"On the reference the raw scores' {metric_name('expected_calibration_error')} is **{cal['reference_ece']:.3f}** "
                        f"(the average gap between score and outcome rate, weighted by rows; left). Before estimating, "
                        f"{cal['note']} (ECE {cal['reference_ece_after']:.3f} on those same rows, by construction).")
     right.caption("Where labels exist, the performance chart above compares realised (solid) with estimated (dashed) accuracy: where "

@@ -7,11 +7,12 @@ import math
 
 import streamlit as st
 
-from components import cache, chart_view
+from components import chart_view
+from components.cached import explain
 from sightline.charts.explain import waterfall_chart
 from sightline.core.errors import SightlineInputError
 from sightline.data.audit import Audit
-from sightline.explain.section import SPACE_TEXT, ExplainResult, output_space_text
+from sightline.explain.section import SPACE_TEXT, ExplainResult, find_row, output_space_text
 
 ROW_KEY = "explain.row_id"          # the id typed in the "one prediction" view
 ERROR_PICK_KEY = "explain.error_pick"  # the confident error picked from the list
@@ -27,7 +28,7 @@ def compute_result(audit: Audit) -> ExplainResult | None:
             bar.progress(min(1.0, max(0.0, fraction)), text=text)
 
         try:
-            result = cache.explain_result(audit, progress)
+            result = explain.result(audit, progress)
         except SightlineInputError as exc:
             status.update(label="Explanations unavailable", state="error", expanded=True)
             st.error(f"**Explanations could not be computed.** {exc}")
@@ -84,8 +85,6 @@ def logged_score(audit: Audit, row_id: str) -> float | None:
     Looked up once per view: finding a row by id reads the whole id column (0.4 s at 1M rows)."""
     if not audit.has_score:
         return None
-    from sightline.explain.section import find_row
-
     return float(audit.y_score(find_row(audit, row_id))[0])
 
 
@@ -110,7 +109,7 @@ def _served_mismatch(result: ExplainResult, local, logged: float | None) -> str 
 
 def render_local(result: ExplainResult, audit: Audit) -> None:
     """Pick a logged prediction (by id, or from the most confident errors) and show its waterfall."""
-    errors = cache.confident_errors(audit, 10)
+    errors = explain.confident_errors(audit, 10)
     left, right = st.columns([3, 2])
     picked = None
     if len(errors):
@@ -127,7 +126,7 @@ def render_local(result: ExplainResult, audit: Audit) -> None:
                              help=f"A value of the id column '{id_col}'." if id_col else "The row number in the log.")
     row_id = typed.strip() or picked or first
     try:
-        local = cache.explain_row(audit, result, row_id)
+        local = explain.row(audit, result, row_id)
     except SightlineInputError as exc:
         st.error(str(exc))
         return

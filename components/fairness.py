@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import chart_view
 from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart, tradeoff_chart
+from sightline.core.vocabulary import METRICS, metric, metric_label, metric_name
 from sightline.fairness.section import RATE_METRICS, ColumnFairness, FairnessResult
 from sightline.fairness.summaries import people
 from sightline.fairness.whatif import CONSTRAINTS, DEFAULT_SAMPLE_SIZE, rates_at_thresholds
@@ -17,32 +18,8 @@ WHATIF_COLUMN_KEY = "fairness.whatif.column"
 WHATIF_CONSTRAINT_KEY = "fairness.whatif.constraint"
 THRESHOLD_KEY = "fairness.whatif.threshold.{column}.{group}"  # one slider per column and group
 
-HELP = {
-    "n": "Labelled rows of the group (predictions whose true outcome has arrived).",
-    "base_rate": "Share of the group whose TRUE outcome is positive — a property of the data, not of the model.",
-    "selection_rate": "Share of the group the model predicts positive ('selects').",
-    "true_positive_rate": "Of the group's truly positive people, the share the model selects (recall). Low = missed.",
-    "false_positive_rate": "Of the group's truly negative people, the share the model wrongly selects.",
-    "false_negative_rate": "Of the group's truly positive people, the share the model misses (1 − TPR).",
-    "precision": "Of the people the model selects in this group, the share who are truly positive.",
-    "accuracy": "Share of the group's predictions that are right.",
-    "roc_auc": "How well the scores rank positives above negatives within the group (0.5 = chance, 1 = perfect).",
-    "expected_calibration_error": "Average gap between predicted probability and observed rate within the group (0 = calibrated).",
-    "mean_absolute_error": "Average size of the prediction error, in the target's units.",
-    "mean_prediction": "Average predicted value for the group.",
-    "mean_target": "Average true value for the group.",
-}
-SUMMARY_NAMES = {
-    "demographic_parity_difference": ("Demographic parity", "Are groups selected at similar rates? Gap in selection rate (max − min)."),
-    "demographic_parity_ratio": ("Four-fifths rule", "Lowest selection rate ÷ highest; US hiring guidance flags ratios below 0.80."),
-    "equalized_odds_difference": ("Equalized odds", "Are errors equal given the true outcome? The larger of the TPR and FPR gaps."),
-    "equalized_odds_ratio": ("Equalized odds (ratio)", "The smaller of the TPR and FPR ratios (lowest ÷ highest)."),
-    "equal_opportunity_difference": ("Equal opportunity", "Do truly positive people get selected equally often? Gap in TPR."),
-    "predictive_parity_difference": ("Predictive parity", "Is a selection equally trustworthy across groups? Gap in precision."),
-    "accuracy_difference": ("Accuracy parity", "Gap in accuracy between groups."),
-    "mean_absolute_error_ratio": ("Error parity", "Lowest group MAE ÷ highest group MAE."),
-    "mean_prediction_difference": ("Mean prediction gap", "Gap in the average prediction between groups (target units)."),
-}
+# Group-table columns with a tooltip: the metrics' help texts, and the row count.
+N_HELP = "Labelled rows of the group (predictions whose true outcome has arrived)."
 # Coloured dots in Streamlit markdown (emoji need a colour font the viewer may not have).
 ICON = {"red": ":red[●]", "amber": ":orange[●]", "green": ":green[●]", "none": ":gray[○]"}
 WORD = {"red": "red", "amber": "amber", "green": "green", "none": "no tolerance"}
@@ -53,23 +30,25 @@ def _column_config(frame: pd.DataFrame) -> dict:
     out = {}
     for col in frame.columns:
         base = col.removesuffix("_lower").removesuffix("_upper")
-        if base in HELP:
-            label = base.replace("_", " ") + (" (95% low)" if col.endswith("_lower") else " (95% high)" if col.endswith("_upper") else "")
+        if col == "n":
+            out[col] = st.column_config.NumberColumn("n", help=N_HELP, format="%d")
+        elif base in METRICS:
+            label = metric_label(base) + (" (95% low)" if col.endswith("_lower") else " (95% high)" if col.endswith("_upper") else "")
             fmt = "percent" if base in RATE_METRICS else "%.3f"
-            out[col] = st.column_config.NumberColumn(label, help=HELP[base], format=fmt if col != "n" else "%d")
+            out[col] = st.column_config.NumberColumn(label, help=metric(base).help, format=fmt)
     return out
 
 
 def summary_sentences(col: ColumnFairness) -> None:
     """One line per fairness summary: status, name (with its definition as tooltip) and the plain sentence."""
     seen = {}
-    for metric, s in col.summaries.iterrows():
-        name, definition = SUMMARY_NAMES.get(metric, (metric, ""))
+    for key, s in col.summaries.iterrows():
+        name, definition = metric_label(key), metric(key).help
         sentence = s["sentence"]
         if sentence in seen:  # equalized odds is often just the TPR gap again
             sentence = f"Same pair and rate as {seen[sentence]} — see above."
         else:
-            seen[sentence] = name.lower()
+            seen[sentence] = metric_name(key)
         st.markdown(f"{ICON.get(s['status'], ICON['none'])} **{name}** ({WORD.get(s['status'], s['status'])}) — {sentence}",
                     help=definition)
 
@@ -171,12 +150,12 @@ def whatif_results(inputs, column: str, thresholds: dict[str, float], min_group_
     acc0 = float((inputs.y_true == (inputs.y_score >= inputs.threshold)).mean())
     c = st.columns(4)
     changed = lambda d, fmt: None if abs(d) < 5e-4 else format(d, fmt)  # noqa: E731 — no arrow for "no change"
-    c[0].metric("Accuracy", f"{acc:.1%}", changed(acc - acc0, "+.1%"),
+    c[0].metric(metric_label("accuracy"), f"{acc:.1%}", changed(acc - acc0, "+.1%"),
                 help="All labelled rows, at your thresholds (arrow: change vs the deployed threshold).")
-    for cell, metric in zip(c[1:], ("demographic_parity_difference", "equal_opportunity_difference", "equalized_odds_difference")):
-        v, v0 = summ.loc[metric, "value"], base.loc[metric, "value"]
-        cell.metric(SUMMARY_NAMES[metric][0] + " gap", f"{v:.3f}", changed(v - v0, "+.3f"), delta_color="inverse",
-                    help=SUMMARY_NAMES[metric][1] + " Arrow: change vs the deployed threshold (green = narrower).")
+    for cell, key in zip(c[1:], ("demographic_parity_difference", "equal_opportunity_difference", "equalized_odds_difference")):
+        v, v0 = summ.loc[key, "value"], base.loc[key, "value"]
+        cell.metric(metric_label(key) + " gap", f"{v:.3f}", changed(v - v0, "+.3f"), delta_color="inverse",
+                    help=metric(key).help + " Arrow: change vs the deployed threshold (green = narrower).")
     chart_view.show(st, group_rates_chart(groups, metrics=("selection_rate", "true_positive_rate", "false_positive_rate"),
                                       include_small=True, title="Rates at your thresholds (95% intervals)"), width="stretch")
     with st.expander("What-if table"):

@@ -7,7 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from components import chart_view
-from sightline.operations.section import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS
+from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS
+from sightline.operations.section import DEFAULT_WINDOW, OPERATIONS_WINDOWS
+from sightline.stats.windows import WINDOWS
 
 WINDOW_KEY = "operations.window"
 FACTOR_KEY = "operations.factor"
@@ -26,16 +28,16 @@ PERCENTILE_HELP = {
 def operations_settings() -> tuple[str, float, int]:
     """The page's settings as chosen so far (window, incident factor, minimum requests per window).
     Read before the widgets are drawn, so the verdict at the top can follow them."""
-    return (st.session_state.get(WINDOW_KEY) or "day", float(st.session_state.get(FACTOR_KEY, INCIDENT_FACTOR)),
+    return (st.session_state.get(WINDOW_KEY) or DEFAULT_WINDOW, float(st.session_state.get(FACTOR_KEY, INCIDENT_FACTOR)),
             int(st.session_state.get(MIN_REQUESTS_KEY, MIN_WINDOW_REQUESTS)))
 
 
 def operations_settings_widgets() -> None:
     """Window size and incident rule controls (their values are read by :func:`operations_settings`)."""
     c = st.columns([2, 1, 1])
-    c[0].segmented_control("Time window", options=list(WINDOWS), format_func=lambda w: WINDOWS[w][0].capitalize(),
-                           default="day", key=WINDOW_KEY,
-                           help="Group the log into hours, days or weeks (UTC; weeks start on Monday). Short incidents "
+    c[0].segmented_control("Time window", options=list(OPERATIONS_WINDOWS), format_func=lambda w: WINDOWS[w].adjective.capitalize(),
+                           default=DEFAULT_WINDOW, key=WINDOW_KEY,
+                           help="Group the log into hours, days or weeks (in the log's own clock; weeks start on Monday). Short incidents "
                                 "stand out in hours and fade in weeks.")
     c[1].number_input("Incident factor", min_value=1.1, max_value=20.0, value=INCIDENT_FACTOR, step=0.1, key=FACTOR_KEY,
                       help="A window is an incident when its p99 is at least this many times the version's usual "
@@ -73,7 +75,7 @@ def incident_sentences(incidents: pd.DataFrame) -> list[str]:
         start, end = pd.Timestamp(r["start"]), pd.Timestamp(r["end"])
         span = f"{start:%a %d %b %H:%M} to {end:%H:%M}" if end - start < pd.Timedelta(days=1) else \
             f"{start:%a %d %b}" + ("" if end - start <= pd.Timedelta(days=1) else f" to {end - pd.Timedelta(seconds=1):%a %d %b}")
-        out.append(f"**{r['model_version']}**, {span} UTC: p99 reached **{r['peak_p99_ms']:,.0f} ms**, "
+        out.append(f"**{r['model_version']}**, {span}: p99 reached **{r['peak_p99_ms']:,.0f} ms**, "
                    f"{r['ratio']:.1f}× its usual {r['typical_p99_ms']:,.0f} ms ({r['requests']:,} requests in the window).")
     return out
 

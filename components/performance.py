@@ -9,32 +9,9 @@ import streamlit as st
 
 from components import chart_view
 from sightline.charts.performance import confusion_chart, threshold_chart
-from sightline.core.vocabulary import METRIC_LABELS
+from sightline.core.vocabulary import metric, metric_label
 from sightline.performance.section import confusion_from_counts, confusion_long
 
-# What each metric means, in one sentence (shown as tooltips and in tables).
-DEFINITIONS = {
-    "accuracy": "Share of predictions that were right.",
-    "precision": "Of the cases the model flagged positive, the share that really were positive.",
-    "recall": "Of the cases that really were positive, the share the model flagged (true positive rate).",
-    "f1": "Harmonic mean of precision and recall: high only when both are.",
-    "roc_auc": "Chance that a random positive case gets a higher score than a random negative one (0.5 = guessing, 1 = perfect ranking).",
-    "average_precision": "Area under the precision-recall curve: precision averaged over every recall level (guessing scores the positive share).",
-    "log_loss": "Penalty for confident wrong probabilities (lower is better; the constant prior's value is the baseline).",
-    "brier_score": "Mean squared gap between predicted probability and the 0/1 outcome (lower is better; 0 is perfect).",
-    "macro_f1": "F1 of each class, averaged with equal weight per class (rare classes count as much as common ones).",
-    "weighted_f1": "F1 of each class, averaged with weights by class size.",
-    "macro_precision": "Precision per class, averaged with equal weight per class.",
-    "macro_recall": "Recall per class, averaged with equal weight per class.",
-    "weighted_precision": "Precision per class, averaged by class size.",
-    "weighted_recall": "Recall per class, averaged by class size.",
-    "mean_absolute_error": "Average size of the error, in the target's units.",
-    "root_mean_squared_error": "Square root of the mean squared error: like MAE but punishes large errors more.",
-    "r2_score": "Share of the target's variation the model explains (0 = no better than the average, 1 = perfect).",
-    "mean_error": "Average of prediction − truth: positive means the model over-predicts.",
-    "expected_calibration_error": "Average gap between predicted probability and how often it came true, weighted by bin size (0 = perfect).",
-    "maximum_calibration_error": "Largest such gap in any one bin (noisy for small bins: read it with the counts).",
-}
 BASELINE_NAMES = {
     "majority_class": "Majority class (zero rule)", "class_prior_random": "Random (class shares)",
     "predict_mean": "Always the mean", "predict_median": "Always the median",
@@ -51,7 +28,7 @@ def interval_methods(metrics: pd.DataFrame) -> str:
     """How each interval was obtained, grouped: 'Wilson score interval: Accuracy, Precision; …'."""
     groups: dict[str, list[str]] = {}
     for name, method in metrics["method"].items():
-        groups.setdefault(str(method), []).append(METRIC_LABELS.get(name, name))
+        groups.setdefault(str(method), []).append(metric_label(name))
     return "; ".join(f"{method} for {', '.join(names)}" for method, names in groups.items())
 
 
@@ -71,8 +48,8 @@ def metric_cards(metrics: pd.DataFrame, names: list[str]) -> None:
     for col, name in zip(cols, names):
         row = metrics.loc[name]
         with col:
-            st.metric(METRIC_LABELS.get(name, name), f"{row['value']:.3f}" if np.isfinite(row["value"]) else "—",
-                      help=f"{DEFINITIONS.get(name, '')} Interval: {row.get('method', '')}; n = {int(row['n']):,}.")
+            st.metric(metric_label(name), f"{row['value']:.3f}" if np.isfinite(row["value"]) else "—",
+                      help=f"{metric(name).help} Interval: {row.get('method', '')}; n = {int(row['n']):,}.")
             st.caption(ci_text(row) or "no interval")
 
 
@@ -86,24 +63,26 @@ def baseline_table(metrics: pd.DataFrame, baselines: pd.DataFrame) -> pd.DataFra
     the positive class). Versions go in their own table: they are compared on other rows."""
     rows = []
     for name in metrics.index:
-        row = {"metric": METRIC_LABELS.get(name, name), "model": _num(metrics.loc[name, "value"]),
+        row = {"metric": metric_label(name), "model": _num(metrics.loc[name, "value"]),
                "95% CI": ci_text(metrics.loc[name]).replace("95% CI ", "")}
         for b in baselines.columns:
             row[BASELINE_NAMES.get(b, b)] = _num(baselines.loc[name, b]) if name in baselines.index else ""
-        row["what it means"] = DEFINITIONS.get(name, "")
+        row["what it means"] = metric(name).help
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def versions_table(version: dict, primary: str | None) -> pd.DataFrame:
-    """One other version against the primary on the same requests, with the paired interval."""
+    """One other version against the primary: each metric, the difference (other − primary) with
+    its 95% interval, and whether it is more than chance — the table Model versions shows too."""
     m = version["metrics"]
     out = pd.DataFrame({
-        "metric": [METRIC_LABELS.get(k, k) for k in m.index],
-        primary or "primary": m["primary"].to_numpy(), version["version"]: m["other"].to_numpy(),
+        "metric": [metric_label(k) for k in m.index],
+        primary or "primary": m["baseline"].to_numpy(), version["version"]: m["candidate"].to_numpy(),
         "difference": m["difference"].to_numpy(),
         "95% CI of difference": [f"{lo:+.3f} to {hi:+.3f}" if np.isfinite(lo) and np.isfinite(hi) else ""
                                  for lo, hi in zip(m["lower"], m["upper"])],
+        "more than chance": ["yes" if sig else "no" for sig in m["significant"]],
     })
     return out
 
@@ -144,10 +123,10 @@ def threshold_explorer(report: dict, key: str = "performance_threshold") -> None
     show_chart(confusion_chart(confusion_long(table), title=f"Confusion at {t:.2f}"), left)
     with right:
         fpr = row["false_positive_rate"]
-        st.metric("False positive rate", f"{fpr:.1%}" if np.isfinite(fpr) else "—",
+        st.metric(metric_label("false_positive_rate"), f"{fpr:.1%}" if np.isfinite(fpr) else "—",
                   help=f"Share of real '{neg}' cases wrongly flagged as '{pos}'.")
         st.metric("Missed positives", f"{int(row['fn']):,}", help=f"Real '{pos}' cases the model does not flag at this threshold.")
-        st.metric("Accuracy", f"{row['accuracy']:.1%}", help="Share of all predictions that are right at this threshold.")
+        st.metric(metric_label("accuracy"), f"{row['accuracy']:.1%}", help="Share of all predictions that are right at this threshold.")
     logged = report.get("confusion_matrix", {}).get("counts")
     at_default = curve.iloc[int(np.argmin(np.abs(curve["threshold"].to_numpy() - default)))]
     if logged and logged != confusion_from_counts(at_default, labels=[neg, pos]).to_numpy().tolist():

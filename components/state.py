@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.access import scrub
+from components.cache import load_audit_cached, precompute
 from sightline.core.errors import SightlineInputError
 from sightline.data.audit import Audit, sample_audit_path
 from sightline.data.spec import AuditSpec, load_spec
@@ -72,8 +73,6 @@ def open_spec(spec: AuditSpec, notice: str | None = None) -> None:
 
 def current_audit() -> Audit | None:
     """The open audit, loaded through the cache; shows the load error and returns None on bad input."""
-    from components.cache import load_audit_cached, precompute
-
     spec = active_spec()
     try:
         audit = load_audit_cached(spec)

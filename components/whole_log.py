@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import cache
+from components.cached import whole_log
 from sightline.data.audit import Audit
 from sightline.data.scale_tables import largest_gap, whole_log_counts, whole_log_rates
 
@@ -13,7 +13,7 @@ def render_whole_log(audit: Audit) -> None:
     """Show the whole-log figures of a sampled audit (nothing for a log that was read whole)."""
     if audit.log_sample is None:
         return
-    figures = cache.whole_log(audit)
+    figures = whole_log.figures(audit)
     st.subheader("Whole log, counted in place")
     st.caption(f"DuckDB scanned all {figures['rows']:,} rows of `{figures['source']}` without loading them "
                f"({figures['seconds']:.1f} s); only these counts came back. The pages analyse a "

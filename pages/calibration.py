@@ -5,17 +5,19 @@ import streamlit as st
 
 from components import cache, router, state
 from components import performance as ui
+from components.cached import calibration
 from components.verdicts import render_verdict
 from sightline.calibration.section import MIN_BIN_COUNT, overall_and_groups
 from sightline.charts.calibration import group_reliability_chart, reliability_chart
 from sightline.core.section import AMBER, GREEN, RED
+from sightline.core.vocabulary import metric_label
 from sightline.stats.reliability import STRATEGIES, describe_bins
 
 router.ensure_routed()
 
-GROUP_COLUMNS = {"n": "rows", "brier_score": "Brier", "expected_calibration_error": "ECE", "ece_lower": "ECE low",
-                 "ece_upper": "ECE high", "ece_if_calibrated": "ECE by chance", "p_value": "p (calibrated)",
-                 "maximum_calibration_error": "MCE", "mean_predicted": "mean predicted", "fraction_positive": "came true",
+GROUP_COLUMNS = {"n": "rows", "brier_score": metric_label("brier_score"), "expected_calibration_error": metric_label("expected_calibration_error"),
+                 "ece_lower": "ECE low", "ece_upper": "ECE high", "ece_if_calibrated": "ECE by chance", "p_value": "p (calibrated)",
+                 "maximum_calibration_error": metric_label("maximum_calibration_error"), "mean_predicted": "mean predicted", "fraction_positive": "came true",
                  "reliable": "enough rows"}
 
 audit = state.require_audit()
@@ -45,7 +47,7 @@ flagged = [f["column"] for f in section.report.get("flagged_groups", []) if f["c
 column = c3.selectbox("Compare groups of", options, index=options.index(flagged[0]) if flagged else 0,
                       help="Sensitive attributes first; numeric columns are split into four quantile bins.") if options else None
 with st.spinner("Computing calibration for this choice…"):
-    result = cache.calibration_view(audit, n_bins=n_bins, strategy=strategy, column=column)
+    result = calibration.view(audit, n_bins=n_bins, strategy=strategy, column=column)
 
 version = f" of model **{result.model_version}**" if result.model_version else ""
 what = ("the outcome is whether the predicted class was right and the probability is the model's confidence in it "

@@ -4,10 +4,12 @@ labels have not arrived yet?"""
 
 import streamlit as st
 
-from components import cache, chart_view, router, state
+from components import chart_view, router, state
 from components import drift as ui
+from components.cached import drift
 from sightline.charts import drift as charts
-from sightline.drift.windows import WINDOWS, flagged_windows_text
+from sightline.drift.settings import DRIFT_WINDOWS
+from sightline.drift.windows import flagged_windows_text
 
 router.ensure_routed()
 
@@ -35,7 +37,7 @@ options = list(features["feature"]) + ([audit.spec.columns.score] if rep.get("pr
 column = st.selectbox("Compare the distributions of", options, index=0, key="drift_feature",
                       help="Reference and production shares per bin, side by side (drifted features are listed first).")
 row = next((r for r in rep["features"] if r["feature"] == column), rep.get("prediction") or {})
-chart_view.show(st, charts.distribution_chart(cache.drift_distribution(audit, column), column), width="content")
+chart_view.show(st, charts.distribution_chart(drift.distribution(audit, column), column), width="content")
 st.caption(f"**{column}**: {row.get('effect', '')}. Test: {row.get('method')}, "
            f"{'drifted' if row.get('drifted') else 'no drift'}; PSI {row.get('psi', 0):.3f}.")
 
@@ -43,13 +45,13 @@ st.caption(f"**{column}**: {row.get('effect', '')}. Test: {row.get('method')}, "
 st.subheader("Over time")
 left, right = st.columns([2, 1])
 default = prov["over_time"]["window"]
-window = left.segmented_control("Window", list(WINDOWS), default=default, key="drift_window",
+window = left.segmented_control("Window", list(DRIFT_WINDOWS), default=default, key="drift_window",
                                 help="How production is cut into periods; the verdict above uses the audit's "
                                      f"drift.window ({default}).") or default
 threshold = right.number_input("PSI threshold for a shifted feature", 0.01, 2.0, float(prov["over_time"]["psi_threshold"]),
                                0.05, key="drift_psi_threshold", help=ui.HELP["psi"])
 with st.spinner(f"Cutting the log into {window}s…"):
-    ot = cache.drift_over_time(audit, window=window, psi_threshold=threshold)
+    ot = drift.over_time(audit, window=window, psi_threshold=threshold)
 w = ot.windows
 if not len(w):
     st.info("The log has no timestamp column, so it cannot be cut into windows: map `columns.timestamp` in the audit. "

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from components import cache, chart_view, router, state
+from components import chart_view, router, state
+from components.cached import explain
 from components.explain import compute_result, drawn_text, render_local, render_provenance
 from components.verdicts import render_verdict
 from sightline.charts.explain import beeswarm_chart, dependence_chart, drawn_rows, group_importance_chart, importance_bar, importance_shift_chart
@@ -27,7 +28,7 @@ st.caption("Which inputs drive the model's predictions, measured with **SHAP val
 result = compute_result(audit)
 if result is None:
     st.stop()
-section = cache.explain_section(audit, result)
+section = explain.section(audit, result)
 render_verdict(section)
 render_provenance(result, audit)
 

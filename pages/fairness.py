@@ -3,7 +3,8 @@ threshold what-if (analysis only)."""
 
 import streamlit as st
 
-from components import cache, router, state
+from components import router, state
+from components.cached import fairness
 from components.fairness import WHATIF_COLUMN_KEY, WHATIF_CONSTRAINT_KEY, render_column, threshold_sliders, tradeoff_view, whatif_results
 from components.verdicts import render_verdict
 from sightline.core.errors import MissingInputError
@@ -21,7 +22,7 @@ st.caption("Does the model treat groups of people differently? Each protected at
 
 try:
     with st.spinner("Computing group metrics and bootstrap intervals…"):
-        result = cache.fairness(audit)
+        result = fairness.result(audit)
 except MissingInputError as exc:
     st.info(f"**Fairness needs more input.** {exc}.")
     st.caption("Map the protected attributes (`columns.sensitive`) and the label column on the **Data & audit file** page.")
@@ -55,7 +56,7 @@ st.divider()
 st.subheader("Threshold what-if")
 st.info("**Analysis only — nothing here changes the model or its logged predictions.** It shows what per-group "
         "decision thresholds *would* do to each group's rates and to overall accuracy.", icon=":material/science:")
-inputs = cache.fairness_whatif_inputs(audit)
+inputs = fairness.threshold_inputs(audit)
 if inputs is None:
     st.caption("The what-if needs a binary model with a logged score (`columns.score`) and labels.")
     st.stop()
@@ -78,5 +79,5 @@ constraint = st.segmented_control(
          "Equalized odds: equal true AND false positive rates (fairlearn has only the strict version; the curve mixes "
          "it with the deployed rule).") or "demographic_parity"
 with st.spinner(f"Running fairlearn ThresholdOptimizer ({constraint.replace('_', ' ')})…"):
-    tradeoff = cache.fairness_tradeoff(audit, column, constraint)
+    tradeoff = fairness.tradeoff(audit, column, constraint)
 tradeoff_view(tradeoff)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components import access, cache, card_form, router, state
+from components.cached import card
 from components.verdicts import render_verdict
 from sightline.card.build import assemble_card, card_readiness
 from sightline.card.export import FILE_NAMES, MIME_TYPES, card_bytes
@@ -36,9 +37,9 @@ with st.status("Gathering every analysis for the card…", expanded=False) as st
         status.update(label=f"Computed {len(finished)} of {len(AREAS)} areas (latest: {AREA_TITLES[area].lower()})…")
 
     cache.sections(audit, AREAS, on_done=_progress, workers=1)  # waits for the background; computes what it has not begun
-    report = cache.card_report(audit)
+    report = card.report(audit)
     try:
-        outline = cache.card_outline(audit, report)
+        outline = card.outline(audit, report)
     except SightlineInputError as exc:  # e.g. a gate threshold that is not a number
         status.update(label="The card cannot be built", state="error")
         st.error(f"**The card cannot be built.** {exc}")
@@ -66,7 +67,7 @@ with right:
     def _file(fmt: str) -> bytes:
         # Runs when the button is clicked: the files carry the drawn charts, which the child
         # process has usually finished by then (it waits for them otherwise).
-        return card_bytes(assemble_card(report, fields=fields, basis=cache.card_basis(audit, report)), fmt)
+        return card_bytes(assemble_card(report, fields=fields, basis=card.basis(audit, report)), fmt)
 
     for col, (fmt, label, tip) in zip(cols, FORMATS):
         col.download_button(label, data=lambda fmt=fmt: _file(fmt), file_name=FILE_NAMES[fmt], mime=MIME_TYPES[fmt],
@@ -81,7 +82,7 @@ with right:
         st.markdown(render_markdown(doc, images=False, heading_offset=2))
     if n_charts and st.toggle(f"Show the {n_charts} charts as drawn in the files", key="card_show_charts",
                               help="The PNG images the JSON, Markdown, HTML and PDF files embed."):
-        graphics, failed = cache.card_graphics(audit, report)
+        graphics, failed = card.graphics(audit, report)
         for g in graphics:
             st.image(g.png, caption=g.title)
         if failed:
@@ -121,7 +122,7 @@ with left:
 
 # The PNGs start drawing (in a child process) only now that the page is on screen, so the
 # drawing does not compete with the page's own first run.
-rendered, _ = cache.card_charts_progress(audit, report)
+rendered, _ = card.charts_progress(audit, report)
 if rendered < n_charts:
     charts_note.caption(f"Drawing the {n_charts} charts for the files in the background ({rendered} of {n_charts} so "
                         "far); a download started before they are all drawn waits for them.")

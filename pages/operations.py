@@ -2,12 +2,15 @@
 
 import streamlit as st
 
-from components import cache, router, state
+from components import router, state
+from components.cached import operations
 from components.operations import chart_with_table, incident_sentences, ms_table, operations_settings, operations_settings_widgets, percentile_metrics
 from components.verdicts import render_verdict
 from sightline.charts.operations import invalid_rate_chart, latency_distribution_chart, latency_over_time_chart, throughput_chart
 from sightline.core.errors import MissingInputError
-from sightline.operations.section import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, WINDOWS, operations_verdict
+from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS
+from sightline.operations.section import DEFAULT_WINDOW, operations_verdict
+from sightline.stats.windows import WINDOWS
 
 router.ensure_routed()
 
@@ -19,7 +22,7 @@ st.caption("How the model behaves as a service: how fast it answers (latency as 
 window, factor, min_requests = operations_settings()
 try:
     with st.spinner("Computing latency percentiles per window and version…"):
-        result = cache.operations(audit, window, factor, min_requests)
+        result = operations.result(audit, window, factor, min_requests)
 except MissingInputError as exc:
     st.info(f"**Operations needs more input.** {exc}.")
     st.caption("Latency percentiles need a latency column; per-window views and throughput need timestamps.")
@@ -39,7 +42,7 @@ for note in result.notes:
     st.caption(f"ℹ️ {note}")
 
 operations_settings_widgets()
-noun = WINDOWS[result.window][0]
+noun = WINDOWS[result.window].adjective
 
 if result.has_latency and result.has_time:
     st.subheader("Latency over time")

@@ -39,10 +39,10 @@ if "baselines" in charts:
     ui.show_chart(charts["baselines"].chart)
 ui.show_table(ui.baseline_table(tables["metrics"], tables["baselines"]))
 for v in rep["versions"]:
-    how = (f"on the same **{v['n']:,}** labelled requests (joined on `{v['join']}`). A difference whose interval "
-           "excludes 0 is more than chance." if v["join"] else
-           f"each on its own labelled rows ({v['n']:,} for {v['version']}): the log has no id column, so these "
-           "are not the same requests.")
+    how = (f"on the same **{v['n']:,}** labelled requests (joined on `{audit.spec.columns.id}`). A difference whose "
+           "interval excludes 0 is more than chance." if v["paired"] else
+           f"each on its own labelled rows (at least {v['n']:,} per version): they share no request, so a difference "
+           "can also come from the traffic each version saw.")
     st.markdown(f"**{rep['model_version']} against {v['version']}**, {how}")
     ui.show_table(ui.versions_table({"version": v["version"], "metrics": tables["versions"].loc[v["version"]]},
                                     rep["model_version"]))

@@ -4,6 +4,7 @@ and a Simpson's-paradox check between model versions."""
 import streamlit as st
 
 from components import cache, router, state
+from components.cached import slices
 from components.slices import render_simpson, render_slice_view, render_worst_slices, slice_controls, sort_table
 from components.verdicts import render_verdict
 from sightline.core.errors import MissingInputError
@@ -35,7 +36,7 @@ st.subheader("Explore metrics per slice")
 settings = report["settings"]
 try:
     with st.spinner("Preparing slices…"):
-        data = cache.slice_data(audit, settings["n_bins"])
+        data = slices.data(audit, settings["n_bins"])
 except MissingInputError as exc:
     st.info(str(exc))
     st.stop()
@@ -55,9 +56,9 @@ else:
             cols = chosen.columns[:3]
             if len(chosen.columns) > 3:
                 st.warning(f"Intersections use at most three columns: showing {', '.join(cols)}.")
-            tables = {" × ".join(cols): cache.slice_table(audit, cols, min_size=chosen.min_size, n_bins=chosen.n_bins)}
+            tables = {" × ".join(cols): slices.table(audit, cols, min_size=chosen.min_size, n_bins=chosen.n_bins)}
         else:
-            tables = {c: cache.slice_table(audit, [c], min_size=chosen.min_size, n_bins=chosen.n_bins) for c in chosen.columns}
+            tables = {c: slices.table(audit, [c], min_size=chosen.min_size, n_bins=chosen.n_bins) for c in chosen.columns}
     tabs = st.tabs(list(tables)) if len(tables) > 1 else [st.container()]
     for tab, (name, table) in zip(tabs, tables.items()):
         with tab:

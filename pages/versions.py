@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from components import cache, chart_view, router, state
+from components import chart_view, router, state
+from components.cached import versions
 from components.operations import CANDIDATE_KEY, chart_with_table, ms_table, top_slice_sentence
 from components.verdicts import render_verdict
 from sightline.charts.versions import (
@@ -37,7 +38,7 @@ candidate = st.session_state.get(CANDIDATE_KEY)
 candidate = candidate if candidate in others else others[0]  # e.g. after opening another audit
 try:
     with st.spinner("Comparing the versions on the same requests (bootstrap confidence intervals)…"):
-        comp = cache.version_comparison(audit, candidate)
+        comp = versions.comparison(audit, candidate)
 except MissingInputError as exc:
     st.info(str(exc), icon="ℹ️")
     st.stop()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.calibration.section import calibration_by_group, errors_from_table, reliability_table
+from sightline.calibration.section import calibration_by_group
 from sightline.card.build import assemble_card
 from sightline.card.export import write_card_files
 from sightline.card.fields import CardFields, Citation, License, Owner, Risk
@@ -33,6 +33,7 @@ from sightline.data.audit import load_audit
 from sightline.data.spec import spec_from_dict
 from sightline.data.validation import IDENTIFIER_MIN_ROWS, MAX_GROUPS, refused_group_columns, too_many_groups
 from sightline.report.registry import build_report, report_json
+from sightline.stats.reliability import errors_from_table, reliability_table
 
 
 # -- the grouping cap --------------------------------------------------------------------------

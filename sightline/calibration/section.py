@@ -1,14 +1,13 @@
 """Calibration: does a predicted 0.7 come true about 70% of the time?
 
-Pure functions take 0/1 outcomes and predicted probabilities: :func:`reliability_table` bins
-the predictions (``uniform``: equal-width bins on [0, 1]; ``quantile``: bins holding equal
-numbers of predictions) exactly as :func:`sklearn.calibration.calibration_curve` does and
-returns, per non-empty bin, the count, the mean prediction and the observed share;
-:func:`expected_calibration_error` is the count-weighted mean gap between the two,
-:func:`maximum_calibration_error` the largest gap. For multiclass the same is applied to the
-top label (outcome: was the predicted class right; probability: the model's confidence in it).
-:func:`calibration_section` assembles them for one audit (settings: ``calibration.n_bins``,
-``calibration.strategy``), overall and per sensitive group.
+The bins, the reliability table and the expected / maximum calibration error are
+:mod:`sightline.stats.reliability` (scikit-learn's ``calibration_curve`` bins: ``uniform``,
+equal-width bins on [0, 1]; ``quantile``, bins holding equal numbers of predictions). Here:
+their intervals (:func:`calibration_metrics`), the same per group with every group binned like
+all rows (:func:`calibration_by_group`), and :func:`calibration_section`, which assembles them
+for one audit (settings: ``calibration.n_bins``, ``calibration.strategy``). For multiclass the
+same is applied to the top label (outcome: was the predicted class right; probability: the
+model's confidence in it).
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from sightline.calibration.bootstrap import calibration_noise, consistency_p_value
-from sightline.calibration.bootstrap import weighted_errors as _weighted_errors
 from sightline.charts import calibration as charts
 from sightline.core.errors import MissingInputError
 from sightline.core.section import (
@@ -44,16 +42,20 @@ from sightline.stats.bootstrap import (
     mean_interval,
     single_threaded_blas,
 )
-from sightline.stats.intervals import wilson_interval
-
-# re-exported: calibration_noise and consistency_p_value are part of this module's API
 from sightline.stats.reliability import (
     DEFAULT_N_BINS,
     DEFAULT_STRATEGY,
     bin_edges,
     bin_ids,
+    bin_sums,
+    calibration_errors,
     calibration_settings,
+    check_probabilities,
     describe_bins,
+    errors_from_table,
+    reliability_rows,
+    reliability_table,
+    resampled_calibration_errors,
 )
 
 log = logging.getLogger(__name__)
@@ -71,71 +73,9 @@ NO_SCORE_MULTICLASS = ("Calibration of a multiclass model needs its confidence: 
                        "probability the model gave its predicted class")
 
 
-def _check(y_true, y_prob) -> tuple[np.ndarray, np.ndarray]:
-    y_true = np.asarray(y_true, dtype=float)
-    y_prob = np.asarray(y_prob, dtype=float)
-    if y_true.shape != y_prob.shape:
-        raise ValueError(f"y_true and y_prob differ in length ({len(y_true)} vs {len(y_prob)})")
-    if len(y_prob) and (np.nanmin(y_prob) < 0 or np.nanmax(y_prob) > 1):
-        raise ValueError("y_prob has values outside [0, 1] — probabilities are expected")
-    return y_true, y_prob
-
-
-def reliability_table(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY,
-                      edges: np.ndarray | None = None, ids: np.ndarray | None = None) -> pd.DataFrame:
-    """The reliability diagram's numbers.
-
-    Inputs: 0/1 outcomes, predicted probabilities of outcome 1, the bin scheme (or explicit
-    ``edges``, e.g. to bin a group like the whole data; with ``edges``, ``ids`` may give each
-    prediction's bin from :func:`bin_ids` when the caller has it already).
-    Output, one row per non-empty bin: ``bin`` (index), ``bin_lower``, ``bin_upper``,
-    ``count``, ``mean_predicted``, ``fraction_positive`` (observed share of 1s), ``lower`` and
-    ``upper`` (its 95% Wilson interval), ``gap`` (fraction_positive − mean_predicted: positive
-    when the model under-predicts). ``fraction_positive`` and ``mean_predicted`` equal
-    scikit-learn's ``calibration_curve`` output.
-    """
-    y_true, y_prob = _check(y_true, y_prob)
-    edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else np.asarray(edges, dtype=float)
-    k = len(edges) - 1
-    ids = bin_ids(y_prob, edges) if ids is None else ids
-    count = np.bincount(ids, minlength=k)
-    positives = np.bincount(ids, weights=y_true, minlength=k)
-    prob_sum = np.bincount(ids, weights=y_prob, minlength=k)
-    keep = count > 0
-    lo, hi = wilson_interval(positives[keep], count[keep])
-    frac = positives[keep] / count[keep]
-    mean = prob_sum[keep] / count[keep]
-    return pd.DataFrame({
-        "bin": np.flatnonzero(keep), "bin_lower": edges[:-1][keep], "bin_upper": edges[1:][keep],
-        "count": count[keep], "mean_predicted": mean, "fraction_positive": frac,
-        "lower": lo, "upper": hi, "gap": frac - mean,
-    })
-
-
-def errors_from_table(table: pd.DataFrame) -> tuple[float, float]:
-    """(ECE, MCE) of a reliability table: count-weighted mean and maximum of |gap|."""
-    if len(table) == 0:
-        return float("nan"), float("nan")
-    gaps = table["gap"].abs().to_numpy()
-    counts = table["count"].to_numpy(dtype=float)
-    return float((counts * gaps).sum() / counts.sum()), float(gaps.max())
-
-
-def expected_calibration_error(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY) -> float:
-    """Expected calibration error: Σ_b (n_b / n) · |observed share_b − mean prediction_b| over
-    non-empty bins. 0 is perfect; 0.05 means predictions miss by 5 points on average."""
-    return errors_from_table(reliability_table(y_true, y_prob, n_bins=n_bins, strategy=strategy))[0]
-
-
-def maximum_calibration_error(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strategy: str = DEFAULT_STRATEGY) -> float:
-    """Maximum calibration error: the largest |observed share − mean prediction| over non-empty
-    bins (sensitive to small bins: read it with the bin counts)."""
-    return errors_from_table(reliability_table(y_true, y_prob, n_bins=n_bins, strategy=strategy))[1]
-
-
 def brier_score(y_true, y_prob) -> float:
     """Mean squared difference between predicted probability and 0/1 outcome (lower is better)."""
-    y_true, y_prob = _check(y_true, y_prob)
+    y_true, y_prob = check_probabilities(y_true, y_prob)
     return float(np.mean((y_prob - y_true) ** 2)) if len(y_true) else float("nan")
 
 
@@ -152,7 +92,7 @@ def calibration_metrics(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strateg
     error; ``expected_calibration_error``, ``maximum_calibration_error``: bootstrap with the bin
     edges held fixed, on at most ``settings.max_rows`` rows) with value/lower/upper/n/method.
     """
-    y_true, y_prob = _check(y_true, y_prob)
+    y_true, y_prob = check_probabilities(y_true, y_prob)
     n = len(y_true)
     edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else edges
     k = len(edges) - 1
@@ -168,7 +108,7 @@ def calibration_metrics(y_true, y_prob, *, n_bins: int = DEFAULT_N_BINS, strateg
     sample_point = point if sample is None else \
         dict(zip(point, errors_from_table(reliability_table(ys, ps, edges=edges, ids=ids_s))))
     m = settings.rows(n)
-    intervals = bootstrap_intervals(_weighted_errors(ys, ps, ids_s, k), m, point, settings,
+    intervals = bootstrap_intervals(resampled_calibration_errors(ys, ps, ids_s, k), m, point, settings,
                                     sample_point, scale=float(np.sqrt(m / n)) if n else 1.0, weights=weights) if n else \
         {name: (float("nan"), float("nan")) for name in point}
     for name, value in point.items():
@@ -214,7 +154,7 @@ def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DE
     does not grow with the number of groups; only reliable groups (at most rows / min_group_size)
     get their own bootstrap and chance simulation.
     """
-    y_true, y_prob = _check(y_true, y_prob)
+    y_true, y_prob = check_probabilities(y_true, y_prob)
     groups = pd.Series(np.asarray(sensitive_features, dtype=object)).astype(str)
     edges = bin_edges(y_prob, n_bins=n_bins, strategy=strategy) if edges is None else edges
     ids = bin_ids(y_prob, edges) if ids is None else ids
@@ -224,23 +164,12 @@ def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DE
         return pd.DataFrame(columns=["n"]), reliability_table([], [], edges=edges).assign(group=[])
     # Every group in one pass: counts and sums per (group, bin) cell from one bincount each, in
     # row order within a cell (so each sum equals the group's own reliability_table, bit for bit).
+    # Groups are at most data.validation.MAX_GROUPS, so the (group × bin) arrays stay small.
     k = len(edges) - 1
     sizes = np.bincount(codes, minlength=len(names))
     order = np.argsort(-sizes, kind="stable")  # largest group first; ties in order of appearance
-    present, cell = np.unique(codes.astype(np.int64) * k + np.asarray(ids, dtype=np.int64), return_inverse=True)
-    cell = cell.ravel()
-    count = np.bincount(cell, minlength=len(present))
-    positives = np.bincount(cell, weights=y_true, minlength=len(present))
-    prob_sum = np.bincount(cell, weights=y_prob, minlength=len(present))
-    cell_group, cell_bin = present // k, present % k
-    lo, hi = wilson_interval(positives, count)
-    frac, mean = positives / count, prob_sum / count
-    gap = frac - mean
-    # ECE and MCE per group: cells are sorted by group, then bin (the table's row order).
-    starts = np.searchsorted(cell_group, np.arange(len(names)))
-    weighted_gap = np.add.reduceat(count * np.abs(gap), starts)
-    ece = weighted_gap / np.add.reduceat(count.astype(float), starts)
-    mce = np.maximum.reduceat(np.abs(gap), starts)
+    sums = bin_sums(y_true, y_prob, ids, k, codes, len(names))
+    ece, mce = calibration_errors(*sums)
     brier = np.bincount(codes, weights=(y_prob - y_true) ** 2, minlength=len(names)) / sizes
     mean_predicted = np.bincount(codes, weights=y_prob, minlength=len(names)) / sizes
     fraction_positive = np.bincount(codes, weights=y_true, minlength=len(names)) / sizes
@@ -268,12 +197,11 @@ def calibration_by_group(y_true, y_prob, *, sensitive_features, n_bins: int = DE
         "fraction_positive": fraction_positive[order], "reliable": reliable[order]}).set_index("group")
     rank = np.empty(len(names), dtype=np.int64)
     rank[order] = np.arange(len(names))
-    cells = np.lexsort((cell_bin, rank[cell_group]))  # groups largest first, bins ascending
-    long = pd.DataFrame({
-        "bin": cell_bin[cells], "bin_lower": edges[:-1][cell_bin[cells]], "bin_upper": edges[1:][cell_bin[cells]],
-        "count": count[cells], "mean_predicted": mean[cells], "fraction_positive": frac[cells],
-        "lower": lo[cells], "upper": hi[cells], "gap": gap[cells],
-        "group": np.asarray(names, dtype=object)[cell_group[cells]]})  # object: a fixed-width str array of a 1 MB name would take GBs
+    long = reliability_rows(*sums, edges)
+    long = long.iloc[np.lexsort((long["bin"].to_numpy(), rank[long["group"].to_numpy()]))]  # largest group first
+    # object: a fixed-width str array of a 1 MB name would take GBs
+    long = long.assign(group=np.asarray(names, dtype=object)[long["group"].to_numpy()]).reset_index(drop=True)
+    long = long[[*long.columns.drop("group"), "group"]]
     return summary_df, long
 
 
@@ -494,7 +422,8 @@ def calibration_section(audit, settings: BootstrapSettings = DEFAULT_BOOTSTRAP) 
                   "bootstrap_rows": settings.rows(result.scored_rows), "min_group_size": result.min_group_size,
                   **({"notes": list(result.notes)} if result.notes else {})}
     return Section(area="calibration", verdict=calibration_verdict(result), report=calibration_report(result),
-                   metrics=tuple(metrics), charts=tuple(chart_list), provenance=provenance, tables=tables)
+                   metrics=tuple(metrics), charts=tuple(chart_list), provenance=provenance, tables=tables,
+                   results={"result": result})
 
 
 def _finite(x) -> float | None:

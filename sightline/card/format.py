@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from sightline.core.section import CardMetric
+from sightline.core.vocabulary import metric_label
 
 MAX_TABLE_ROWS = 60     # rendered tables stop here; the full numbers are in report.json
 MAX_TABLE_COLUMNS = 14  # more would be unreadable on an A4 page; the rest are in report.json
@@ -61,7 +62,7 @@ def slice_label(s: str) -> str:
 
 
 def metrics_tables(metrics: tuple[CardMetric, ...]) -> list[tuple[str, pd.DataFrame]]:
-    """An area's metrics as at most two readable tables (rows: slice, columns: metric type):
+    """An area's metrics as at most two readable tables (rows: slice, columns: metric, by its label):
     "Overall and summaries" (slice "" or a column name, e.g. a fairness summary over ``sex``)
     and "Per slice / group" (slices ``col=value``). Cells are display strings with intervals;
     ``n`` is the largest row count reported for the slice."""
@@ -83,7 +84,7 @@ def metrics_tables(metrics: tuple[CardMetric, ...]) -> list[tuple[str, pd.DataFr
             row = {"slice": slice_label(s)}
             if ns:
                 row["n"] = number(ns[s]) if s in ns else EMPTY
-            row.update({t: cells.get((s, t), EMPTY) for t in types})
+            row.update({metric_label(t): cells.get((s, t), EMPTY) for t in types})
             rows.append(row)
         out.append((title, pd.DataFrame(rows)))
     return out

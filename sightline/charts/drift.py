@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.charts import PRIMARY, SECONDARY, STATUS_COLORS, WIDTH
+from sightline.core.vocabulary import metric_name
 
 # Plot areas are sized exactly as given, axes and legends added around them (Vega-Lite's "pad");
 # Streamlit would otherwise squeeze axes into the height ("fit"), flattening discrete heatmaps.
@@ -118,12 +119,13 @@ def performance_by_window_chart(windows: pd.DataFrame, window: str) -> alt.VConc
     above the label coverage per window."""
     data = _dates(windows)
     long = []
-    for metric, real, est in (("accuracy", "accuracy", "est_accuracy"), ("ROC AUC", "roc_auc", "est_roc_auc")):
+    names = [metric_name("accuracy"), metric_name("roc_auc")]
+    for metric, real, est in ((names[0], "accuracy", "est_accuracy"), (names[1], "roc_auc", "est_roc_auc")):
         for kind, col in (("realised", real), ("estimated", est)):
             long.append(pd.DataFrame({"window": data["window"], "series": f"{metric}, {kind}", "metric": metric,
                                       "kind": kind, "value": data[col]}))
     long = pd.concat(long, ignore_index=True).dropna(subset=["value"])
-    series = ["accuracy, realised", "accuracy, estimated", "ROC AUC, realised", "ROC AUC, estimated"]
+    series = [f"{name}, {kind}" for name in names for kind in ("realised", "estimated")]
     values = long["value"]
     lo = float(min(values.min(), data["est_accuracy_lower"].min())) if len(values) else 0.5
     scale = alt.Scale(domain=[max(0.0, np.floor(lo * 20) / 20 - 0.05), 1.0])
@@ -175,10 +177,11 @@ def score_outcome_chart(score_outcome: pd.DataFrame) -> alt.LayerChart:
     score bin (red: more positives than the same scores gave on the reference). Cells with fewer
     than :data:`MIN_CELL_ROWS` labelled rows are left blank (too noisy to read).
 
-    Input: :class:`~sightline.drift.section.DriftOverTime` ``score_outcome`` (window, bin_lower,
-    bin_upper, n, mean_score, observed_rate, reference_rate, change_vs_reference).
+    Input: :class:`~sightline.drift.timeline.DriftOverTime` ``score_outcome`` (window, the
+    reliability columns of :func:`sightline.stats.reliability.reliability_rows`, reference_rate,
+    change_vs_reference).
     """
-    data = score_outcome[(score_outcome["window"] != "reference") & (score_outcome["n"] >= MIN_CELL_ROWS)].copy()
+    data = score_outcome[(score_outcome["window"] != "reference") & (score_outcome["count"] >= MIN_CELL_ROWS)].copy()
     data["score bin"] = [f"{a:.1f}–{b:.1f}" for a, b in zip(data["bin_lower"], data["bin_upper"])]
     bins = [f"{a / 10:.1f}–{(a + 1) / 10:.1f}" for a in range(9, -1, -1)]
     x = alt.X("window:O", title="window starting", axis=alt.Axis(labelAngle=-45, labelOverlap="parity"))
@@ -187,8 +190,8 @@ def score_outcome_chart(score_outcome: pd.DataFrame) -> alt.LayerChart:
         x=x, y=y,
         color=alt.Color("change_vs_reference:Q", title="vs reference", legend=alt.Legend(format="+.0%"),
                         scale=alt.Scale(scheme="redblue", reverse=True, domain=[-0.3, 0.3], clamp=True)),
-        tooltip=["window:N", "score bin:N", alt.Tooltip("n:Q", format=",", title="labelled rows"),
-                 alt.Tooltip("observed_rate:Q", format=".1%", title="observed positive rate"),
+        tooltip=["window:N", "score bin:N", alt.Tooltip("count:Q", format=",", title="labelled rows"),
+                 alt.Tooltip("fraction_positive:Q", format=".1%", title="observed positive rate"),
                  alt.Tooltip("reference_rate:Q", format=".1%", title="same bin on the reference"),
                  alt.Tooltip("change_vs_reference:Q", format="+.1%", title="difference")])
     text = alt.Chart(data).mark_text(fontSize=9, color="#222").encode(
@@ -198,13 +201,17 @@ def score_outcome_chart(score_outcome: pd.DataFrame) -> alt.LayerChart:
 
 
 def reliability_chart(reliability: pd.DataFrame, title: str = "Reference: score vs outcome rate") -> alt.Chart:
-    """Reliability diagram of the reference: observed rate vs mean score per bin, point size = rows."""
+    """Reliability diagram of the reference: observed positive rate vs mean score per bin.
+
+    Input: :func:`sightline.stats.reliability.reliability_table` rows."""
     diag = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(strokeDash=[4, 4], color="#999").encode(x="x:Q", y="y:Q")
     pts = alt.Chart(reliability).mark_line(point=True, color=PRIMARY).encode(
-        x=alt.X("mean_score:Q", title="mean score in the bin", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("observed_rate:Q", title="observed positive rate", scale=alt.Scale(domain=[0, 1])),
+        x=alt.X("mean_predicted:Q", title="mean score in the bin", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("fraction_positive:Q", title="observed positive rate", scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("bin_lower:Q", format=".1f", title="bin from"), alt.Tooltip("bin_upper:Q", format=".1f", title="to"),
-                 alt.Tooltip("mean_score:Q", format=".3f"), alt.Tooltip("observed_rate:Q", format=".3f"), alt.Tooltip("n:Q", format=",")])
+                 alt.Tooltip("mean_predicted:Q", format=".3f", title="mean score"),
+                 alt.Tooltip("fraction_positive:Q", format=".3f", title="observed positive rate"),
+                 alt.Tooltip("count:Q", format=",", title="rows")])
     return alt.layer(diag, pts, title=title, width=240, height=220, autosize=PAD)
 
 

@@ -9,16 +9,8 @@ import numpy as np
 import pandas as pd
 
 from sightline.charts import PRIMARY, SECONDARY, STATUS_COLORS, WIDTH
+from sightline.core.vocabulary import metric_label
 
-LABELS = {
-    "base_rate": "base rate (true positives)", "selection_rate": "selection rate", "true_positive_rate": "true positive rate",
-    "false_positive_rate": "false positive rate", "false_negative_rate": "false negative rate", "precision": "precision",
-    "accuracy": "accuracy", "roc_auc": "ROC AUC", "expected_calibration_error": "calibration error",
-    "mean_absolute_error": "mean absolute error", "mean_prediction": "mean prediction",
-    "demographic_parity_difference": "selection-rate gap (demographic parity)",
-    "equal_opportunity_difference": "true-positive-rate gap (equal opportunity)",
-    "accuracy_difference": "accuracy gap", "mean_absolute_error_difference": "MAE gap",
-}
 GROUP_KIND_COLORS = {"reference group": SECONDARY, "group": PRIMARY, "small group (not compared)": STATUS_COLORS["grey"]}
 SMALL_MERGED = "small groups (merged)"
 OTHER_MERGED = "other groups (merged)"
@@ -35,7 +27,7 @@ def group_rates_long(groups: pd.DataFrame, metrics, reference: str | None, inclu
             continue
         for group, r in frame.iterrows():
             kind = "small group (not compared)" if r["small"] else ("reference group" if group == reference else "group")
-            rows.append({"group": str(group), "metric": LABELS.get(metric, metric), "value": r[metric],
+            rows.append({"group": str(group), "metric": metric_label(metric), "value": r[metric],
                          "lower": r.get(f"{metric}_lower", np.nan), "upper": r.get(f"{metric}_upper", np.nan),
                          "n": int(r["n"]), "kind": kind})
     return pd.DataFrame(rows, columns=["group", "metric", "value", "lower", "upper", "n", "kind"])
@@ -72,7 +64,7 @@ def group_rates_chart(groups: pd.DataFrame, *, metrics=("selection_rate", "true_
     ref_line = base.transform_filter(alt.datum.kind == "reference group").mark_rule(
         strokeDash=[4, 3], color=SECONDARY, opacity=0.7).encode(x="value:Q")
     return (alt.layer(ref_line, bars, dots, data=long)
-            .facet(column=alt.Column("metric:N", title=None, sort=[LABELS.get(m, m) for m in metrics],
+            .facet(column=alt.Column("metric:N", title=None, sort=[metric_label(m) for m in metrics],
                                      header=alt.Header(labelFontSize=13, labelFontWeight="bold")))
             .resolve_scale(x="independent")
             .properties(title=title or "Rates by group with 95% intervals"))
@@ -88,7 +80,7 @@ def gaps_over_time_chart(gaps: pd.DataFrame, over_time: pd.DataFrame, *, toleran
     size are merged into one "small groups (merged)" bar.
     """
     tolerance = tolerance or {}
-    g = gaps.assign(label=gaps["metric"].map(lambda m: LABELS.get(m, m)))
+    g = gaps.assign(label=gaps["metric"].map(metric_label))
     metric_order = list(dict.fromkeys(g["label"]))
     palette = [PRIMARY, SECONDARY, "#6a3d9a", "#33a02c"][:len(metric_order)]
     color = alt.Color("label:N", title=None, scale=alt.Scale(domain=metric_order, range=palette),
@@ -101,7 +93,7 @@ def gaps_over_time_chart(gaps: pd.DataFrame, over_time: pd.DataFrame, *, toleran
     base = alt.Chart(g, width=WIDTH, height=200, title="Gap between the highest and lowest group, per week")
     band = base.mark_area(opacity=0.18).encode(x=x, y=alt.Y("lower:Q", title="gap"), y2="upper:Q", color=color)
     line = base.mark_line(point=True).encode(x=x, y="value:Q", color=color, tooltip=tip)
-    tol = pd.DataFrame([{"label": LABELS.get(m, m), "tolerance": float(tolerance[m])}
+    tol = pd.DataFrame([{"label": metric_label(m), "tolerance": float(tolerance[m])}
                         for m in dict.fromkeys(gaps["metric"]) if m in tolerance])
     layers = [band, line]
     if len(tol):

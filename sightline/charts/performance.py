@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.charts import PRIMARY, SECONDARY, STATUS_COLORS, WIDTH
-from sightline.core.vocabulary import METRIC_LABELS
+from sightline.core.vocabulary import METRIC_LABELS, metric_name
 
 GREY = STATUS_COLORS["grey"]
 SQUARE = 260  # side of square plots (ROC, PR), pixels: two fit side by side
@@ -111,13 +111,12 @@ def threshold_chart(curve: pd.DataFrame, threshold: float) -> alt.LayerChart:
     """
     long = curve.melt(id_vars=["threshold"], value_vars=["precision", "recall", "selection_rate"],
                       var_name="measure", value_name="value")
-    long["measure"] = long["measure"].map({"precision": "precision", "recall": "recall",
-                                           "selection_rate": "selection rate"})
+    long["measure"] = long["measure"].map(metric_name)
     lines = alt.Chart(long).mark_line().encode(
         x=alt.X("threshold:Q", title="threshold (score ≥ threshold → flagged positive)", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("value:Q", title="rate", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top"), scale=alt.Scale(
-            domain=["precision", "recall", "selection rate"], range=[PRIMARY, SECONDARY, "#6a9f58"])),
+            domain=[metric_name(m) for m in ("precision", "recall", "selection_rate")], range=[PRIMARY, SECONDARY, "#6a9f58"])),
         tooltip=[alt.Tooltip("threshold:Q", format=".2f"), "measure:N", alt.Tooltip("value:Q", format=".3f")])
     rule = alt.Chart(pd.DataFrame({"threshold": [float(threshold)]})).mark_rule(color="black", strokeDash=[3, 3]).encode(
         x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", title="chosen threshold", format=".2f")])

@@ -52,7 +52,7 @@ def _value_column(table: pd.DataFrame, name: str) -> str:
 
 
 def _metric_format(metric: str) -> str:
-    return ".1%" if METRICS[metric].percent and metric != "roc_auc" else ".3f"
+    return ".1%" if METRICS[metric].percent else ".3f"
 
 
 def slice_metric_chart(table: pd.DataFrame, metric: str, overall: float, *, title: str | None = None,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sightline.charts import PRIMARY, SECONDARY, STATUS_COLORS, WIDTH
 from sightline.charts.operations import inline, keep_height
-from sightline.core.vocabulary import METRIC_TITLES
+from sightline.core.vocabulary import metric_name
 
 EFFECT_COLORS = {"better": STATUS_COLORS["green"], "worse": STATUS_COLORS["red"],
                  "no significant difference": STATUS_COLORS["grey"], "changed": "#1f5fa8"}
@@ -29,7 +29,7 @@ def metric_effects(comp) -> pd.DataFrame:
         return "better" if (row["difference"] > 0) == bool(row["higher_is_better"]) else "worse"
 
     m["effect"] = m.apply(effect, axis=1) if len(m) else []
-    m["label"] = [METRIC_TITLES.get(n, n) + ("" if d is None or pd.isna(d) else " (↑ better)" if d else " (↓ better)")
+    m["label"] = [metric_name(n) + ("" if d is None or pd.isna(d) else " (↑ better)" if d else " (↓ better)")
                   for n, d in zip(m["metric"], direction)]
     return m
 

@@ -66,6 +66,7 @@ import pandas as pd
 from sightline.core.errors import DataError, SightlineInputError
 from sightline.data import sql_guard
 from sightline.data.spec import Source
+from sightline.stats.confusion import CELLS
 
 log = logging.getLogger(__name__)
 
@@ -398,7 +399,8 @@ def confusion_counts(table: Table, *, target: str, positive_label: Any, predicti
     Inputs: the label column ``target`` and its ``positive_label``; the prediction as a logged
     ``prediction`` column (positive when it equals ``positive_label``) or, when ``prediction`` is
     None, as ``score >= threshold``; grouping ``by`` columns and/or a time ``window``; filters.
-    Output: the group columns, then ``tp``, ``fp``, ``tn``, ``fn``, ``n`` (= their sum; ints).
+    Output: the group columns, then ``tn``, ``fp``, ``fn``, ``tp`` (the columns of
+    :func:`sightline.stats.confusion.confusion_counts`) and ``n`` (= their sum; ints).
     """
     if prediction is None and score is None:
         raise ValueError("confusion_counts needs a prediction column or a score column")
@@ -409,11 +411,11 @@ def confusion_counts(table: Table, *, target: str, positive_label: Any, predicti
     exprs, names = _groups(by, window)
     flags = (f"CASE WHEN {truth} THEN 1 ELSE 0 END AS yt, CASE WHEN {pred} THEN 1 ELSE 0 END AS yp")
     inner = f"SELECT {', '.join(exprs + [flags])} FROM {_sub(table, where, [f'{_ident(target)} IS NOT NULL'])}"
-    counts = ("SUM(yt * yp) AS tp, SUM((1 - yt) * yp) AS fp, SUM((1 - yt) * (1 - yp)) AS tn, "
-              "SUM(yt * (1 - yp)) AS fn, COUNT(*) AS n")
+    cell = {"tn": "(1 - yt) * (1 - yp)", "fp": "(1 - yt) * yp", "fn": "yt * (1 - yp)", "tp": "yt * yp"}
+    counts = ", ".join(f"SUM({cell[c]}) AS {c}" for c in CELLS) + ", COUNT(*) AS n"
     outer = [_ident(n) for n in names] + [counts]
     sql = f"SELECT {', '.join(outer)} FROM ({inner}) AS c {_group_by(names)}"
-    return _sorted(_ints(run(table, sql), ["tp", "fp", "tn", "fn", "n"]), names)
+    return _sorted(_ints(run(table, sql), [*CELLS, "n"]), names)
 
 
 def _bin_case(column: str, edges: Sequence[float]) -> str:
@@ -514,34 +516,48 @@ def category_counts(table: Table, columns: Sequence[str], *, by: Sequence[str] =
     return _sorted(df, ["column", *names, "value"])
 
 
+def _reliability_bin_case(column: str, edges: Sequence[float]) -> str:
+    """SQL ``CASE`` giving :func:`sightline.stats.reliability.bin_ids` of ``column``: right-closed
+    bins as scikit-learn's ``calibration_curve`` (a value on an edge belongs to the bin below;
+    below the first edge: bin 0, above the last: the last bin); NULL for a missing value."""
+    col = _ident(column)
+    parts = [f"WHEN {col} IS NULL THEN NULL"]
+    parts += [f"WHEN {col} <= {_number(edges[i])} THEN {i - 1}" for i in range(1, len(edges) - 1)]
+    return f"CASE {' '.join(parts)} ELSE {len(edges) - 2} END"
+
+
 def calibration_bins(table: Table, *, score: str, target: str, positive_label: Any, edges: Sequence[float],
                      by: Sequence[str] = (), window: tuple[str, str] | None = None,
                      where: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Per-bin sums behind a reliability diagram and the expected calibration error, over labelled rows.
 
     Inputs: the ``score`` column (P(positive)), the label ``target`` and ``positive_label``, bin
-    ``edges`` on the score (numpy.histogram semantics, e.g. ``numpy.linspace(0, 1, 11)``).
-    Output: the group columns, ``bin``, ``lower``, ``upper``, ``n`` (labelled rows in the bin),
-    ``score_sum`` (sum of scores), ``positives`` (rows whose label is positive) — every bin of
-    every group with rows, empty bins as 0. Mean predicted = score_sum / n; observed = positives / n.
+    ``edges`` on the score (:func:`sightline.stats.reliability.bin_edges`, binned as
+    :func:`~sightline.stats.reliability.bin_ids`). Output: the group columns, ``bin``,
+    ``bin_lower``, ``bin_upper``, ``count`` (labelled rows with a score in the bin), ``positives``
+    (rows whose label is positive), ``prob_sum`` (sum of scores) — the sums of
+    :func:`~sightline.stats.reliability.bin_sums`, from which
+    :func:`~sightline.stats.reliability.reliability_rows` and
+    :func:`~sightline.stats.reliability.calibration_errors` give the table and the ECE. Every bin
+    of every group with rows is listed, empty bins as 0.
     """
     e = _check_edges(score, edges)
     kinds = column_kinds(table)
     truth = _is_positive(target, positive_label, kinds.get(target, "text"))
     exprs, names = _groups(by, window)
-    inner = (f"SELECT {', '.join(exprs + [f'{_bin_case(score, e)} AS bin', f'{_ident(score)} AS s', f'CASE WHEN {truth} THEN 1 ELSE 0 END AS yt'])} "
-             f"FROM {_sub(table, where, [f'{_ident(target)} IS NOT NULL'])}")
-    outer = [_ident(n) for n in names] + ["bin", "COUNT(*) AS n", "SUM(s) AS score_sum", "SUM(yt) AS positives"]
+    values = [f"{_reliability_bin_case(score, e)} AS bin", f"{_ident(score)} AS s", f"CASE WHEN {truth} THEN 1 ELSE 0 END AS yt"]
+    inner = f"SELECT {', '.join(exprs + values)} FROM {_sub(table, where, [f'{_ident(target)} IS NOT NULL'])}"
+    outer = [_ident(n) for n in names] + ["bin", f"COUNT(*) AS {_ident('count')}", "SUM(yt) AS positives", "SUM(s) AS prob_sum"]
     sql = (f"SELECT {', '.join(outer)} FROM ({inner}) AS b WHERE bin IS NOT NULL "
            f"GROUP BY {', '.join([_ident(n) for n in names] + ['bin'])}")
     df = run(table, sql)
     df["bin"] = pd.to_numeric(df["bin"]).astype("int64")
     df.insert(0, "_k", score)
-    df = _complete(df, "_k", names, {score: range(len(e) - 1)}, ["n", "positives"])
-    df["score_sum"] = df["score_sum"].astype(float).fillna(0.0)
-    df["lower"] = [e[b] for b in df["bin"]]
-    df["upper"] = [e[b + 1] for b in df["bin"]]
-    return _sorted(df[[*names, "bin", "lower", "upper", "n", "score_sum", "positives"]], [*names, "bin"])
+    df = _complete(df, "_k", names, {score: range(len(e) - 1)}, ["count", "positives"])
+    df["prob_sum"] = df["prob_sum"].astype(float).fillna(0.0)
+    df["bin_lower"] = [e[b] for b in df["bin"]]
+    df["bin_upper"] = [e[b + 1] for b in df["bin"]]
+    return _sorted(df[[*names, "bin", "bin_lower", "bin_upper", "count", "positives", "prob_sum"]], [*names, "bin"])
 
 
 def label_coverage(table: Table, *, target: str, timestamp: str, unit: str = "week", by: Sequence[str] = (),

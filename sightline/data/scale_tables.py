@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-RATE_NAMES = {"accuracy": "accuracy", "precision": "precision", "recall": "recall (TPR)", "f1": "F1",
-              "selection_rate": "selection rate", "false_positive_rate": "false positive rate"}
+from sightline.core.vocabulary import metric_name
+
+# The rates of sightline.data.scale.rates_from_counts, in table order.
+RATES = ("accuracy", "precision", "recall", "f1", "selection_rate", "false_positive_rate")
 
 
 def whole_log_rates(figures: dict) -> pd.DataFrame:
@@ -19,9 +21,9 @@ def whole_log_rates(figures: dict) -> pd.DataFrame:
         whole, sample = part.get("whole_log"), part.get("sample") or {}
         if not whole:
             continue
-        for key, label in RATE_NAMES.items():
+        for key in RATES:
             w, s = whole.get(key), sample.get(key)
-            rows.append({"slice": name, "metric": label, "whole_log": w, "sample": s,
+            rows.append({"slice": name, "metric": metric_name(key), "whole_log": w, "sample": s,
                          "difference": None if w is None or s is None else s - w, "rows": whole["n"]})
     return pd.DataFrame(rows, columns=["slice", "metric", "whole_log", "sample", "difference", "rows"])
 

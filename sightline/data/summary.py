@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sightline.data.audit import Audit
+from sightline.stats.windows import window_codes
 
 
 @dataclass(frozen=True)
@@ -84,19 +86,22 @@ def data_summary(audit: Audit) -> DataSummary:
     )
 
 
-def label_coverage_by_window(audit: Audit, freq: str = "W-MON") -> pd.DataFrame:
+def label_coverage_by_window(audit: Audit, window: str = "week") -> pd.DataFrame:
     """Rows and labelled share per time window of the primary version.
 
-    Output columns: ``window`` (window start), ``rows``, ``labelled``, ``coverage`` (0–1).
-    Empty without timestamps. ``freq`` is a pandas offset alias (weeks start on Monday).
+    Inputs: the audit; ``window`` a name of :data:`sightline.stats.windows.WINDOWS` (weeks start
+    on Monday, in the log's own wall-clock time). Output columns: ``window`` (window start,
+    tz-naive), ``rows``, ``labelled``, ``coverage`` (0–1), one row per window with rows, in time
+    order. Empty without timestamps.
     """
     ts = audit.timestamps(audit.primary)
     if ts is None:
         return pd.DataFrame(columns=["window", "rows", "labelled", "coverage"])
     target = audit.spec.columns.target
-    has_label = audit.primary[target].notna() if target else pd.Series(False, index=ts.index)
-    frame = pd.DataFrame({"window": ts.dt.to_period(freq.replace("W-MON", "W-SUN")).dt.start_time,
-                          "labelled": has_label.to_numpy()})
-    out = frame.groupby("window", observed=True).agg(rows=("labelled", "size"), labelled=("labelled", "sum")).reset_index()
+    codes, starts = window_codes(ts, window)
+    has = codes >= 0
+    labelled = audit.primary[target].notna().to_numpy() if target else np.zeros(len(codes), dtype=bool)
+    out = pd.DataFrame({"window": starts, "rows": np.bincount(codes[has], minlength=len(starts)),
+                        "labelled": np.bincount(codes[has & labelled], minlength=len(starts))})
     out["coverage"] = out["labelled"] / out["rows"]
     return out

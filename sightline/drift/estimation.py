@@ -26,44 +26,14 @@ import pandas as pd
 
 from sightline.stats.intervals import Z95
 from sightline.stats.ranking import roc_auc_ordered, roc_auc_sorted, score_order, window_orders
+from sightline.stats.reliability import bin_edges, bin_ids, bin_sums, reliability_rows
 
 log = logging.getLogger(__name__)
 
-ECE_BINS = 10                # equal-width score bins for ECE and the reliability table
+ECE_BINS = 10                # equal-width score bins of the reliability tables (sightline.stats.reliability)
 CALIBRATION_MAX_ROWS = 200_000  # reference rows the isotonic calibrator is fitted on (seeded sample above)
 MIN_CALIBRATION_ROWS = 100   # fewer labelled reference rows: use the raw scores
 PROBABILITY_FLOOR = 1e-3     # calibrated probabilities are kept within [0.001, 0.999]
-
-
-def reliability_table(y_true, y_score, *, n_bins: int = ECE_BINS) -> pd.DataFrame:
-    """Observed positive rate per equal-width score bin.
-
-    Inputs: 0/1 labels, scores in [0, 1]. Output: one row per non-empty bin with ``bin_lower``,
-    ``bin_upper``, ``n``, ``mean_score``, ``observed_rate``. A score of exactly 1 falls in the
-    last bin.
-    """
-    y = np.asarray(y_true, dtype=float)
-    s = np.asarray(y_score, dtype=float)
-    ok = ~(np.isnan(y) | np.isnan(s))
-    y, s = y[ok], s[ok]
-    idx = np.clip((s * n_bins).astype(int), 0, n_bins - 1)
-    n = np.bincount(idx, minlength=n_bins)
-    score_sum = np.bincount(idx, weights=s, minlength=n_bins)
-    pos = np.bincount(idx, weights=y, minlength=n_bins)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table = pd.DataFrame({
-            "bin_lower": np.arange(n_bins) / n_bins, "bin_upper": np.arange(1, n_bins + 1) / n_bins,
-            "n": n, "mean_score": score_sum / n, "observed_rate": pos / n,
-        })
-    return table[table["n"] > 0].reset_index(drop=True)
-
-
-def expected_calibration_error(y_true, y_score, *, n_bins: int = ECE_BINS) -> float:
-    """ECE: the row-weighted mean of |observed rate - mean score| over equal-width score bins."""
-    table = reliability_table(y_true, y_score, n_bins=n_bins)
-    if table.empty:
-        return float("nan")
-    return float((table["n"] * (table["observed_rate"] - table["mean_score"]).abs()).sum() / table["n"].sum())
 
 
 @dataclass(frozen=True)
@@ -302,27 +272,21 @@ def performance_by_window(y_true, y_pred, y_score, p, windows, n_windows: int, *
 
 
 def score_outcome_by_window(y_true, y_score, windows, n_windows: int, *, n_bins: int = ECE_BINS) -> pd.DataFrame:
-    """Observed positive rate per equal-width score bin and window, over labelled rows.
+    """The reliability table of every window, over its labelled rows with a score.
 
-    Output columns: ``window`` (index), ``bin_lower``, ``bin_upper``, ``n``, ``mean_score``,
-    ``observed_rate``; cells without labelled rows are left out. A calibrated, stable model has
-    observed rate ≈ mean score in every window; a bin whose rate moves says P(Y | score) changed.
+    Inputs, one per logged row: 0/1 label (NaN: not arrived), score (clipped to [0, 1]), window
+    index (-1: none). Output: ``window`` (index) and the columns of
+    :func:`sightline.stats.reliability.reliability_rows` (``bin``, ``bin_lower``, ``bin_upper``,
+    ``count``, ``mean_predicted``, ``fraction_positive``, ``lower``, ``upper``, ``gap``) for
+    ``n_bins`` equal-width score bins; cells without labelled rows are left out. A calibrated,
+    stable model has fraction_positive ≈ mean_predicted in every window; a bin whose share moves
+    says P(Y | score) changed.
     """
     y = np.asarray(y_true, dtype=float)
     s = np.asarray(y_score, dtype=float)
     windows = np.asarray(windows, dtype=np.int64)
     keep = (windows >= 0) & ~np.isnan(y) & ~np.isnan(s)
-    b = np.clip((s[keep] * n_bins).astype(int), 0, n_bins - 1)
-    flat = windows[keep] * n_bins + b
-    size = n_windows * n_bins
-    n = np.bincount(flat, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table = pd.DataFrame({
-            "window": np.repeat(np.arange(n_windows), n_bins),
-            "bin_lower": np.tile(np.arange(n_bins) / n_bins, n_windows),
-            "bin_upper": np.tile(np.arange(1, n_bins + 1) / n_bins, n_windows),
-            "n": n,
-            "mean_score": np.bincount(flat, weights=s[keep], minlength=size) / n,
-            "observed_rate": np.bincount(flat, weights=y[keep], minlength=size) / n,
-        })
-    return table[table["n"] > 0].reset_index(drop=True)
+    p = np.clip(s[keep], 0.0, 1.0)
+    edges = bin_edges(p, n_bins=n_bins, strategy="uniform")
+    table = reliability_rows(*bin_sums(y[keep], p, bin_ids(p, edges), n_bins, windows[keep], n_windows), edges)
+    return table.rename(columns={"group": "window"})

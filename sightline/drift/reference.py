@@ -24,7 +24,7 @@ import pandas as pd
 from sightline.core.errors import MissingInputError, SpecError
 from sightline.data.audit import Audit
 from sightline.drift import windows as dw
-from sightline.drift.estimation import Calibrator, expected_calibration_error, fit_calibrator, reliability_table
+from sightline.drift.estimation import ECE_BINS, Calibrator, fit_calibrator
 from sightline.drift.methods import EVIDENTLY_CHECKED, RESULT_COLUMNS, NotReproduced, reproduce_run_evidently
 from sightline.drift.settings import (
     SEED,
@@ -38,6 +38,7 @@ from sightline.drift.settings import (
     sample_rows,
 )
 from sightline.stats.binned_ranks import median_from_bins
+from sightline.stats.reliability import errors_from_table, expected_calibration_error, reliability_table
 
 log = logging.getLogger(__name__)
 
@@ -461,7 +462,8 @@ def _reference_calibration(audit: Audit, calibrator: Calibrator | None = None) -
     if not len(ref):
         return {"method": cal.method, "note": cal.reason, "reference_ece": None, "reference_labelled_rows": 0}, pd.DataFrame()
     y, s = audit.y_true(ref), audit.y_score(ref)
+    table = reliability_table(y, np.clip(s, 0.0, 1.0), n_bins=ECE_BINS)
     return ({"method": cal.method, "note": cal.reason, "reference_labelled_rows": int(len(ref)),
-             "reference_ece": expected_calibration_error(y, s),
-             "reference_ece_after": expected_calibration_error(y, cal(s))},
-            reliability_table(y, s))
+             "reference_ece": errors_from_table(table)[0],
+             "reference_ece_after": expected_calibration_error(y, cal(s), n_bins=ECE_BINS)},
+            table)

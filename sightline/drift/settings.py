@@ -17,10 +17,12 @@ from sightline.core.errors import MissingInputError, SpecError
 from sightline.data.audit import Audit
 from sightline.drift import windows as dw
 from sightline.drift.methods import CAT, NUM, TESTS
+from sightline.stats.windows import normalise_window
 
 DEFAULT_SAMPLE_SIZE = 20_000   # rows per side evidently runs on (seeded random sample above it)
 DEFAULT_DRIFT_SHARE = 0.5      # evidently's default: the dataset drifts when half the features do
 DEFAULT_PSI_THRESHOLD = 0.1    # PSI at which a feature counts as shifted in a window ("moderate")
+DRIFT_WINDOWS = ("day", "week", "month")  # the windows drift over time offers (sightline.stats.windows)
 DEFAULT_WINDOW = "week"
 SEED = 0
 ALPHA = 0.05                   # family-wise error rate of the per-window tests (Bonferroni)
@@ -80,7 +82,7 @@ def drift_settings(audit: Audit) -> DriftSettings:
             entry["threshold"] = _number(cfg["threshold"], f"drift.columns.{col}.threshold", low=0)
         columns[col] = entry
     try:
-        window = dw.normalise_window(raw.get("window", DEFAULT_WINDOW))
+        window = normalise_window(raw.get("window"), DRIFT_WINDOWS, default=DEFAULT_WINDOW)
     except ValueError:
         raise SpecError(f"'drift.window: {raw.get('window')}' — use day, week or month") from None
     method = None if raw.get("method") is None else str(raw["method"])

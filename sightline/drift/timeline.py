@@ -20,11 +20,12 @@ from scipy.stats import norm
 from sightline.data.audit import Audit
 from sightline.drift import windows as dw
 from sightline.drift.concept import concept_drift_segments
-from sightline.drift.estimation import Calibrator, estimate_performance, performance_by_window, realised_performance, reliability_table, score_outcome_by_window
+from sightline.drift.estimation import ECE_BINS, Calibrator, estimate_performance, performance_by_window, realised_performance, score_outcome_by_window
 from sightline.drift.feature_changes import detect_feature_changes, label_schema_changes, unseen_categories
 from sightline.drift.reference import calibrator_for
 from sightline.drift.settings import (
     ALPHA,
+    DRIFT_WINDOWS,
     LABEL_SHIFT_MIN,
     MIN_WINDOW_ROWS,
     DriftSettings,
@@ -35,6 +36,8 @@ from sightline.drift.settings import (
     drift_settings,
 )
 from sightline.stats.ranking import score_order, subset_order
+from sightline.stats.reliability import RELIABILITY_COLUMNS, reliability_table
+from sightline.stats.windows import normalise_window, window_codes, window_starts
 
 
 # ------------------------------------------------------------------ over time
@@ -49,7 +52,7 @@ class DriftOverTime:
     feature_changes: pd.DataFrame
     unseen: pd.DataFrame
     label_schema: pd.DataFrame
-    score_outcome: pd.DataFrame  # window (date or "reference"), bin_lower, bin_upper, n, mean_score, observed_rate
+    score_outcome: pd.DataFrame  # window (date or "reference"), the columns of stats.reliability.reliability_rows, reference_rate, change_vs_reference
     segments: pd.DataFrame       # concept-drift cells, largest |z| first
     provenance: dict
 
@@ -92,11 +95,11 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
     """
     ref = _require_reference(audit)
     settings = settings or drift_settings(audit)
-    window = dw.normalise_window(window or settings.window)
+    window = normalise_window(window, DRIFT_WINDOWS, default=settings.window)
     cur = audit.primary
     features, kinds, _ = comparable_features(audit)
     ts = audit.timestamps(cur)
-    win, starts = dw.window_codes(ts, window)
+    win, starts = window_codes(ts, window)
     if ts is None:
         win = np.full(len(cur), -1, dtype=np.int64)
     n_w = len(starts)
@@ -142,8 +145,7 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
 
     # -- per-window summary, performance, label shift, concept drift
     windows = pd.DataFrame({"window": starts, "rows": rows_w})
-    score_outcome = pd.DataFrame(columns=["window", "bin_lower", "bin_upper", "n", "mean_score", "observed_rate",
-                                          "reference_rate", "change_vs_reference"])
+    score_outcome = pd.DataFrame(columns=["window", *RELIABILITY_COLUMNS, "reference_rate", "change_vs_reference"])
     segments = pd.DataFrame()
     provenance: dict = {"window": window, "windows": int(n_w), "rows": "all rows of the primary version",
                         "psi_threshold": settings.psi_threshold, "alpha": ALPHA, "min_window_rows": MIN_WINDOW_ROWS,
@@ -168,11 +170,10 @@ def drift_over_time(audit: Audit, window: str | None = None, settings: DriftSett
         so["window"] = starts[so["window"].to_numpy()].date.astype(str) if len(so) else so["window"]
         ref_l = _labelled_reference(audit)
         if len(ref_l):
-            rel = reliability_table(audit.y_true(ref_l), audit.y_score(ref_l)).assign(window="reference")
-            so = pd.concat([rel[so.columns], so], ignore_index=True)
-            ref_rate = rel.set_index("bin_lower")["observed_rate"]
-            so["reference_rate"] = so["bin_lower"].map(ref_rate)
-            so["change_vs_reference"] = so["observed_rate"] - so["reference_rate"]
+            rel = reliability_table(audit.y_true(ref_l), np.clip(audit.y_score(ref_l), 0.0, 1.0), n_bins=ECE_BINS)
+            so = pd.concat([rel.assign(window="reference")[so.columns], so], ignore_index=True)
+            so["reference_rate"] = so["bin"].map(rel.set_index("bin")["fraction_positive"])
+            so["change_vs_reference"] = so["fraction_positive"] - so["reference_rate"]
             ref_p = calibrator(audit.y_score(ref))
             ref_y = np.where(ref[target].notna().to_numpy(), audit.y_true(ref), np.nan)
             seg_codes = {f: (cur_codes[f], binnings[f].labels) for f in features}
@@ -230,8 +231,7 @@ def _windows_of(audit: Audit, frame: pd.DataFrame, window: str, starts: pd.Datet
     ts = audit.timestamps(frame)
     if ts is None or not len(starts):
         return np.full(len(frame), -1, dtype=np.int64)
-    s = dw.window_starts(ts, window).astype("datetime64[ns]")
-    idx = starts.get_indexer(pd.DatetimeIndex(s))
+    idx = starts.get_indexer(pd.DatetimeIndex(window_starts(ts, window)))
     return idx.astype(np.int64)
 
 

@@ -1,9 +1,9 @@
-"""Drift building blocks: reference-fitted bins, PSI, time windows, per-window counts.
+"""Drift building blocks: reference-fitted bins, PSI, per-window counts, drift's windows in words.
 
 Every per-window statistic here comes from one integer pass: each value is mapped once to a
 bin fitted on the reference (:class:`Binning`), each row once to a time window
-(:func:`window_codes`), and counts per (window, bin) come from a single ``np.bincount``. That
-keeps a 1,000,000-row log with 20 features at a few seconds, with no sampling.
+(:func:`sightline.stats.windows.window_codes`), and counts per (window, bin) come from a single
+``np.bincount``. That keeps a 1,000,000-row log with 20 features at a few seconds, with no sampling.
 
 PSI (population stability index) is ``sum((c - r) * ln(c / r))`` over bins, where ``r`` and
 ``c`` are the reference and current shares of each bin; shares of 0 are raised to
@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from sightline.stats.windows import WINDOWS
+
 log = logging.getLogger(__name__)
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -28,10 +30,6 @@ N_BINS = 10                 # numeric features: reference deciles
 PSI_EPS = 1e-4              # floor for a bin share of 0 (keeps PSI finite)
 RARE_SHARE = 0.01           # reference categories below 1% share one bin (keeps PSI noise low in small windows)
 MISSING_BIN, UNSEEN_BIN, RARE_BIN = "(missing)", "(not in reference)", "(rare in reference)"
-
-# Window name -> how its start is computed and how it reads on screen.
-WINDOWS = {"day": "day", "week": "week", "month": "month"}
-WINDOW_ALIASES = {"daily": "day", "d": "day", "weekly": "week", "w": "week", "monthly": "month", "m": "month"}
 
 
 def feature_kind(reference: pd.Series, current: pd.Series | None = None) -> str:
@@ -290,55 +288,7 @@ def population_stability_index(reference, current, *, kind: str | None = None, n
     return psi_from_counts(ref_counts, cur_counts, eps)
 
 
-# ------------------------------------------------------------------ time windows
-def normalise_window(window: str | None) -> str:
-    """``day``, ``week`` or ``month`` from a user's spelling; raises ValueError for others."""
-    w = str(window or "week").strip().lower()
-    w = WINDOW_ALIASES.get(w, w)
-    if w not in WINDOWS:
-        raise ValueError(f"window '{window}' is not one of day, week, month")
-    return w
-
-
-def window_starts(ts: pd.Series, window: str) -> np.ndarray:
-    """Start of each timestamp's window as datetime64[D] (NaT stays NaT).
-
-    Days start at 00:00, weeks on Monday, months on the 1st — vectorised on the int64 day
-    number, so a million rows take milliseconds.
-    """
-    window = normalise_window(window)
-    days = pd.to_datetime(ts).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    if window == "day":
-        return days
-    if window == "week":
-        nat = np.isnat(days)
-        n = days.astype(np.int64)
-        monday = n - (n + 3) % 7  # 1970-01-01 was a Thursday: (n + 3) % 7 == 0 on Mondays
-        out = monday.astype("datetime64[D]")
-        out[nat] = np.datetime64("NaT")
-        return out
-    return days.astype("datetime64[M]").astype("datetime64[D]")
-
-
-def window_codes(ts: pd.Series | None, window: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
-    """Window index of each row (-1 without a timestamp) and the sorted window starts."""
-    if ts is None:
-        return np.full(0, -1, dtype=np.int64), pd.DatetimeIndex([])
-    starts = window_starts(ts, window)
-    valid = ~np.isnat(starts)
-    days = starts[valid].astype(np.int64)  # day numbers: a short range, so count instead of sorting
-    codes = np.full(len(starts), -1, dtype=np.int64)
-    if len(days) and int(days.max()) - int(days.min()) < 10_000_000:
-        offset = days - days.min()
-        present = np.bincount(offset) > 0
-        rank = np.cumsum(present) - 1                      # window index of each present day
-        codes[valid] = rank[offset]
-        uniq = (np.flatnonzero(present) + days.min()).astype("datetime64[D]")
-    else:
-        uniq, codes[valid] = np.unique(starts[valid], return_inverse=True)
-    return codes, pd.DatetimeIndex(uniq.astype("datetime64[ns]"))
-
-
+# ------------------------------------------------------------------ windows in words
 def window_label(start: pd.Timestamp, window: str) -> str:
     """How one window reads in a sentence: 'the week of 2026-06-22', 'June 2026', '2026-06-22'."""
     start = pd.Timestamp(start)
@@ -353,8 +303,7 @@ def window_span(first: pd.Timestamp, last: pd.Timestamp, window: str, n_windows:
     """A run of windows in words: one window by :func:`window_label`, several as a range."""
     if n_windows <= 1 or pd.Timestamp(first) == pd.Timestamp(last):
         return window_label(first, window)
-    word = {"day": "days", "week": "weeks", "month": "months"}[window]
-    return f"the {n_windows} {word} from {pd.Timestamp(first).date().isoformat()} to {pd.Timestamp(last).date().isoformat()}"
+    return f"the {n_windows} {WINDOWS[window].plural} from {pd.Timestamp(first).date().isoformat()} to {pd.Timestamp(last).date().isoformat()}"
 
 
 def flagged_windows_text(starts, flags, window: str) -> str:

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from sightline.data.audit import comparable_labels
+from sightline.stats.confusion import CELLS, confusion_counts
 from sightline.stats.intervals import Z95, wilson_interval
+from sightline.stats.reliability import bin_edges, bin_ids, bin_sums, calibration_errors, resampled_calibration_errors
 
 MISSING_GROUP = "(missing)"
 INTERSECTION_SEP = " & "
@@ -35,14 +37,6 @@ SCORE_METRICS = ("roc_auc", "expected_calibration_error")
 CARD_GROUP_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate",
                       "precision", "accuracy", "roc_auc", "expected_calibration_error")
 REGRESSION_METRICS = ("mean_target", "mean_prediction", "mean_absolute_error")
-
-METRIC_LABELS = {
-    "base_rate": "base rate", "selection_rate": "selection rate", "true_positive_rate": "true positive rate",
-    "false_positive_rate": "false positive rate", "false_negative_rate": "false negative rate",
-    "precision": "precision", "accuracy": "accuracy", "roc_auc": "ROC AUC",
-    "expected_calibration_error": "calibration error (ECE)", "mean_target": "mean outcome",
-    "mean_prediction": "mean prediction", "mean_absolute_error": "mean absolute error",
-}
 
 DEFAULT_RESAMPLES = 200
 DEFAULT_BOOTSTRAP_ROWS = 20_000
@@ -111,30 +105,25 @@ def slice_label(column: str, group: str) -> str:
 # --------------------------------------------------------------------------------------
 # counts and rates
 # --------------------------------------------------------------------------------------
-def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, codes: np.ndarray, n_groups: int) -> pd.DataFrame:
-    """Per-group confusion counts in one vectorised pass.
+def group_counts(y_true: np.ndarray, y_pred: np.ndarray, codes: np.ndarray, n_groups: int) -> pd.DataFrame:
+    """Per-group confusion counts (:func:`sightline.stats.confusion.confusion_counts`) and the
+    totals the rates divide by.
 
     Inputs: binary 0/1 labels and predictions, integer group codes, the number of groups.
     Output: DataFrame (one row per code) with int columns n, pos, neg, pp (predicted
     positive), tp, fp, fn, tn, correct.
     """
-    y_true = np.asarray(y_true, dtype=np.int64)
-    y_pred = np.asarray(y_pred, dtype=np.int64)
-    n = np.bincount(codes, minlength=n_groups)
-    pos = np.bincount(codes, weights=y_true, minlength=n_groups)
-    pp = np.bincount(codes, weights=y_pred, minlength=n_groups)
-    tp = np.bincount(codes, weights=y_true * y_pred, minlength=n_groups)
-    out = pd.DataFrame({"n": n, "pos": pos, "pp": pp, "tp": tp}).astype(np.int64)
-    out["neg"] = out["n"] - out["pos"]
-    out["fp"] = out["pp"] - out["tp"]
-    out["fn"] = out["pos"] - out["tp"]
-    out["tn"] = out["neg"] - out["fp"]
+    out = pd.DataFrame(confusion_counts(y_true, y_pred, codes, n_groups), columns=list(CELLS))
+    out["n"] = out[list(CELLS)].sum(axis=1)
+    out["pos"] = out["tp"] + out["fn"]
+    out["neg"] = out["tn"] + out["fp"]
+    out["pp"] = out["tp"] + out["fp"]
     out["correct"] = out["tp"] + out["tn"]
     return out[["n", "pos", "neg", "pp", "tp", "fp", "fn", "tn", "correct"]]
 
 
 def rates_from_counts(counts: pd.DataFrame, metrics=tuple(RATE_METRICS)) -> pd.DataFrame:
-    """Rates with 95% Wilson intervals from :func:`confusion_counts` (NaN where the
+    """Rates with 95% Wilson intervals from :func:`group_counts` (NaN where the
     denominator is zero). Output columns ``<metric>``, ``<metric>_lower``, ``<metric>_upper``."""
     out = {}
     for metric in metrics:
@@ -206,21 +195,15 @@ def bootstrap_counts(rng: np.random.Generator, n_resamples: int, m: int) -> np.n
     return out
 
 
-def _ece_rows(score: np.ndarray, y: np.ndarray, weights: np.ndarray, n_bins: int, strategy: str = "uniform") -> np.ndarray:
-    """Expected calibration error for each row of ``weights``: sum over score bins of
-    (bin share) x |observed positive rate - mean score|. Bins as ``sklearn.calibration_curve``
-    (``uniform``: equal width; ``quantile``: equal counts, edges from this group's scores)."""
-    if strategy == "quantile":
-        edges = np.percentile(score, np.linspace(0, 1, n_bins + 1) * 100)
-    else:
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bins = np.searchsorted(edges[1:-1], score)  # right-closed bins, as calibration_curve
-    onehot = np.zeros((len(score), n_bins))
-    onehot[np.arange(len(score)), bins] = 1.0
-    diff = (weights * (y - score)) @ onehot  # per bin: sum of (outcome - score)
-    total = weights.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, np.abs(diff).sum(axis=1) / total, np.nan)
+def _ece_rows(score: np.ndarray, y: np.ndarray, weights: np.ndarray | None, n_bins: int, strategy: str = "uniform") -> np.ndarray:
+    """Expected calibration error of one group's rows, unweighted (``weights`` None: shape (1,))
+    or for each row of ``weights`` (B x m bootstrap counts). Bins as ``sklearn.calibration_curve``
+    (:mod:`sightline.stats.reliability`; ``quantile``: edges from these scores)."""
+    edges = bin_edges(score, n_bins=n_bins, strategy=strategy)
+    ids = bin_ids(score, edges)
+    if weights is None:
+        return calibration_errors(*bin_sums(y, score, ids, n_bins))[0]
+    return resampled_calibration_errors(y, score, ids, n_bins, dense=True)(weights)["expected_calibration_error"]
 
 
 def score_metrics(y_true, y_score, codes: np.ndarray, n_groups: int, *, n_bins: int = 10, strategy: str = "uniform",
@@ -249,9 +232,8 @@ def score_metrics(y_true, y_score, codes: np.ndarray, n_groups: int, *, n_bins: 
         s, y = y_score[idx], y_true[idx]
         rec = {"roc_auc": np.nan, "expected_calibration_error": np.nan, "bootstrap_rows": 0}
         if len(idx):
-            one = np.ones((1, len(idx)))
             rec["roc_auc"] = roc_auc_value(s, y)
-            rec["expected_calibration_error"] = float(_ece_rows(s, y, one, n_bins, strategy)[0])
+            rec["expected_calibration_error"] = float(_ece_rows(s, y, None, n_bins, strategy)[0])
         for m in SCORE_METRICS:
             rec[f"{m}_lower"] = rec[f"{m}_upper"] = np.nan
         if len(idx) > 1 and (eligible is None or eligible[g]) and n_resamples > 0:
@@ -304,7 +286,7 @@ def group_metrics(y_true, y_pred, *, sensitive_features, y_score=None, min_group
     Rates are fractions in [0, 1]; undefined values are NaN and the note says why.
     """
     codes, labels, name = group_codes(sensitive_features)
-    counts = confusion_counts(y_true, y_pred, codes, len(labels))
+    counts = group_counts(y_true, y_pred, codes, len(labels))
     out = pd.concat([counts, rates_from_counts(counts)], axis=1)
     if y_score is not None:
         eligible = (counts["n"] >= min_group_size).to_numpy()

@@ -38,6 +38,7 @@ from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart
 from sightline.core.errors import MissingInputError
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.core.text import short_label
+from sightline.core.vocabulary import metric_label, metric_name
 from sightline.data.audit import Audit, comparable_labels
 from sightline.data.validation import MAX_GROUPS
 from sightline.fairness.groups import (
@@ -45,7 +46,6 @@ from sightline.fairness.groups import (
     DEFAULT_BOOTSTRAP_ROWS,
     DEFAULT_RESAMPLES,
     INTERSECTION_SEP,
-    METRIC_LABELS,
     RATE_METRICS,
     group_codes,
     group_metrics,
@@ -63,6 +63,7 @@ from sightline.fairness.summaries import (
     pair_confidence,
 )
 from sightline.stats.reliability import calibration_settings  # the Calibration page's bins, so ECEs agree
+from sightline.stats.windows import window_starts
 
 log = logging.getLogger(__name__)
 
@@ -179,22 +180,12 @@ class FairnessResult:
         return sum(len(c.small_groups) for c in self.columns.values())
 
 
-def _windows(audit: Audit, frame: pd.DataFrame, freq: str = "W-MON") -> pd.Series | None:
-    """Week start (Monday) of each row, as in :func:`sightline.data.summary.label_coverage_by_window`."""
+def _windows(audit: Audit, frame: pd.DataFrame) -> pd.Series | None:
+    """Week start (Monday 00:00, the log's own clock) of each row of ``frame``, or None without timestamps."""
     ts = audit.timestamps(frame)
     if ts is None or ts.notna().sum() == 0:
         return None
-    if freq == "W-MON" and ts.dtype.kind == "M" and getattr(ts.dtype, "tz", None) is None:
-        return week_starts(ts)
-    return ts.dt.to_period(freq.replace("W-MON", "W-SUN")).dt.start_time
-
-
-def week_starts(ts: pd.Series) -> pd.Series:
-    """``ts.dt.to_period("W-SUN").dt.start_time`` of a time-zone-naive datetime Series, from day
-    numbers (the Monday on or before each day; NaT stays NaT): no Period object per row."""
-    days = ts.to_numpy().astype("datetime64[D]")  # floors, before 1970 too
-    weekday = (days.view(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
-    return pd.Series((days - weekday.astype("timedelta64[D]")).astype("datetime64[ns]"), index=ts.index, name=ts.name)
+    return window_starts(ts, "week")
 
 
 def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
@@ -301,13 +292,6 @@ def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
 # the Section
 # --------------------------------------------------------------------------------------
 _SEVERITY = {RED: 3, AMBER: 2, GREEN: 1, "none": 0}
-SUMMARY_TITLES = {
-    "demographic_parity_difference": "demographic parity", "demographic_parity_ratio": "four-fifths rule",
-    "equalized_odds_difference": "equalized odds", "equalized_odds_ratio": "equalized odds ratio",
-    "equal_opportunity_difference": "equal opportunity", "predictive_parity_difference": "predictive parity",
-    "accuracy_difference": "accuracy parity", "mean_absolute_error_ratio": "error parity",
-    "mean_prediction_difference": "mean prediction gap",
-}
 # Which summary speaks first when several are equally bad: the most intuitive.
 _HEADLINE_ORDER = ("demographic_parity_difference", "equal_opportunity_difference", "equalized_odds_difference",
                    "predictive_parity_difference", "accuracy_difference", "mean_absolute_error_ratio",
@@ -349,7 +333,7 @@ def fairness_verdict(result: FairnessResult) -> Verdict:
     red_by_column: dict[str, list[str]] = {}
     for name, metric, s, _ in rows:
         if s["status"] == RED:
-            red_by_column.setdefault(name, []).append(SUMMARY_TITLES.get(metric, metric))
+            red_by_column.setdefault(name, []).append(metric_name(metric))
     headline = f"By {worst[0]}: {worst[2]['sentence']}" if status != GREEN else (
         "Every fairness summary is within its tolerance for " + ", ".join(result.columns) + ".")
     detail = (f"{counts[RED]} of {len(rows)} checks red, {counts[AMBER]} amber, {counts[GREEN]} green "
@@ -446,7 +430,7 @@ def card_group_table(col: ColumnFairness, task: str) -> pd.DataFrame:
     out = pd.DataFrame({col.name: [str(g) for g in big.index], "n": big["n"].to_numpy()})
     for m in metrics:
         if m in big.columns:
-            out[METRIC_LABELS[m]] = [_with_ci(r[m], r.get(f"{m}_lower"), r.get(f"{m}_upper"), m in RATE_METRICS)
+            out[metric_label(m)] = [_with_ci(r[m], r.get(f"{m}_lower"), r.get(f"{m}_upper"), m in RATE_METRICS)
                                      for _, r in big.iterrows()]
     return out
 
@@ -461,7 +445,7 @@ def card_summary_table(col: ColumnFairness) -> pd.DataFrame:
                      f"{_with_ci(r['evidence_value'], r['evidence_lower'], r['evidence_upper'], False)}")
         else:
             basis = f"{r['group_low']} vs {r['group_high']}" if r["group_high"] else "—"
-        rows.append({"summary": SUMMARY_TITLES.get(metric, metric),
+        rows.append({"summary": metric_name(metric),
                      "value (95% CI)": _with_ci(r["value"], r["lower"], r["upper"], False),
                      "tolerance": (("≥ " if r["bound"] == "min" else "≤ ") + f"{r['tolerance']:.2f}"
                                    if r["tolerance"] is not None else "—"),
@@ -478,7 +462,7 @@ def fairness_section(audit: Audit) -> Section:
                     "regression": ("mean_absolute_error", "mean_prediction")}[result.task]
     for name, col in result.columns.items():
         safe = name.replace(INTERSECTION_SEP, "_x_").replace(" ", "_")
-        charts.append(Chart(f"fairness_rates_{safe}", f"{' and '.join(METRIC_LABELS[m] for m in rate_metrics).capitalize()} "
+        charts.append(Chart(f"fairness_rates_{safe}", f"{' and '.join(metric_name(m) for m in rate_metrics).capitalize()} "
                                                       f"by {name} (95% intervals)",
                             group_rates_chart(col.groups, reference=col.reference, include_small=False, metrics=rate_metrics)))
         if col.gaps_over_time is not None and col.gaps_over_time["value"].notna().any():
@@ -489,4 +473,4 @@ def fairness_section(audit: Audit) -> Section:
         tables[f"fairness_summaries_{safe}"] = card_summary_table(col)
     return Section(area="fairness", verdict=fairness_verdict(result), report=fairness_report(result),
                    metrics=tuple(_card_metrics(result)), charts=tuple(charts), provenance=result.provenance,
-                   tables=tables)
+                   tables=tables, results={"result": result})

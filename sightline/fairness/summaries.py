@@ -18,7 +18,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from sightline.core.section import AMBER, GREEN, RED
-from sightline.fairness.groups import INTERSECTION_SEP, METRIC_LABELS, RATE_METRICS, REGRESSION_METRICS, SCORE_METRICS
+from sightline.core.vocabulary import metric_name
+from sightline.fairness.groups import INTERSECTION_SEP, RATE_METRICS, REGRESSION_METRICS, SCORE_METRICS
 from sightline.stats.intervals import wilson_interval
 
 # Tolerances: a difference must stay at or below its tolerance, a ratio at or above it.
@@ -176,7 +177,7 @@ def _sentence(metric: str, column: str, groups: pd.DataFrame, hi: str, lo: str, 
     a, b = groups.loc[hi, component], groups.loc[lo, component]
     who_hi, who_lo = people(column, hi), people(column, lo)
     if metric.endswith("_ratio"):
-        label = METRIC_LABELS.get(component, component)
+        label = metric_name(component)
         rule = " — the four-fifths rule asks for at least 0.80" if metric == "demographic_parity_ratio" else ""
         fmt = _pct if component in RATE_METRICS else (lambda v: f"{v:.3g}")
         return (f"The {label} of {who_lo} ({fmt(b)}) is {b / a if a else float('nan'):.2f} times that of "
@@ -197,7 +198,7 @@ def _sentence(metric: str, column: str, groups: pd.DataFrame, hi: str, lo: str, 
         return f"The model is right {_pct(a)} of the time for {who_hi} but {_pct(b)} for {who_lo} (accuracy)"
     if component == "mean_absolute_error":
         return f"Predictions for {who_hi} are off by {a:.3g} on average, vs {b:.3g} for {who_lo} (mean absolute error)"
-    return f"{METRIC_LABELS.get(component, component)}: {a:.3g} for {hi} vs {b:.3g} for {lo}"
+    return f"{metric_name(component)}: {a:.3g} for {hi} vs {b:.3g} for {lo}"
 
 
 SUMMARY_SPECS: dict[str, tuple[str, tuple[str, ...]]] = {

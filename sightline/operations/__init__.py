@@ -1,1 +1,1 @@
-"""Operational health: latency percentiles, throughput, invalid predictions."""
+"""Operational health: latency percentiles and incidents, throughput, invalid predictions."""

@@ -1,10 +1,11 @@
 """Operational health of the prediction log: latency, throughput, empty or invalid predictions.
 
 Latency is reported as percentiles, never as a mean alone; what makes a window a latency
-*incident* is defined in :mod:`sightline.stats.timing`.
+*incident* is defined in :mod:`sightline.operations.incidents`.
 
-The pure computations live in :mod:`sightline.stats.timing` (windows, latency, throughput,
-incidents) and :mod:`sightline.operations.invalid` (re-exported here); :func:`operations_result`
+The pure computations live in :mod:`sightline.stats.timing` (latency, throughput),
+:mod:`sightline.stats.windows` (time windows), :mod:`sightline.operations.incidents` and
+:mod:`sightline.operations.invalid`; :func:`operations_result`
 gathers them and :func:`sightline.report.compose.operations_section` assembles them (with the
 model-version comparison) into the Section that the Operations page, ``report.json`` and the card share.
 The model-version comparison lives in :mod:`sightline.versions.section`; its result is reported
@@ -22,36 +23,33 @@ import pandas as pd
 from sightline.core.errors import MissingInputError
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Verdict
 from sightline.data.audit import Audit
+from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, flag_slow_windows, latency_incidents
 from sightline.operations.invalid import (
     INVALID_REASONS,
     invalid_prediction_flags,
     invalid_rates,
 )
 from sightline.stats.timing import (
-    DEFAULT_WINDOW,
-    INCIDENT_FACTOR,
-    MIN_WINDOW_REQUESTS,
     PERCENTILE_COLUMNS,
     PERCENTILES,
     SINGLE_MODEL,
-    WINDOWS,
     _latency_by_window,
-    flag_slow_windows,
     latency_histogram,
-    latency_incidents,
     latency_percentiles,
     throughput_by_window,
     valid_latency,
     version_labels,
     window_groups,
-    window_starts,
 )
+from sightline.stats.windows import WINDOWS, normalise_window, window_codes, window_starts
 
 log = logging.getLogger(__name__)
 
 INVALID_RATE_AMBER = 0.001     # more than 0.1% empty or invalid predictions needs attention
 INVALID_RATE_RED = 0.01        # more than 1% is a problem
 
+OPERATIONS_WINDOWS = ("hour", "day", "week")  # the windows Operations offers (sightline.stats.windows)
+DEFAULT_WINDOW = "day"
 NO_OPERATIONS_INPUT = ("Operations needs a latency column (columns.latency_ms) or timestamps (columns.timestamp) "
                        "in the prediction log — map them in the audit file")
 
@@ -64,8 +62,8 @@ class OperationsResult:
     ``latency``: percentiles per version (index ``model_version``); ``latency_windows``: per
     window and version, with incident flags; ``throughput``; ``invalid`` (per version) and
     ``invalid_windows``; ``incidents`` (merged runs of flagged windows); ``histogram`` (log-binned
-    latency counts per version). Times are UTC window
-    starts, latencies milliseconds, rates fractions in [0, 1]. ``settings`` holds the window,
+    latency counts per version). Times are window starts in the log's own wall-clock time
+    (tz-naive, see :mod:`sightline.stats.windows`), latencies milliseconds, rates fractions in [0, 1]. ``settings`` holds the window,
     the incident factor, the minimum requests per window and the latency gate (or None).
     """
 
@@ -120,11 +118,13 @@ def operations_result(audit: Audit, window: str = DEFAULT_WINDOW, *, factor: flo
                       min_requests: int = MIN_WINDOW_REQUESTS) -> OperationsResult:
     """Latency, throughput and invalid predictions of every model version in the log.
 
-    Inputs: the audit (all logged rows, every version); the window ("hour", "day", "week");
+    Inputs: the audit (all logged rows, every version); the window (one of :data:`OPERATIONS_WINDOWS`,
+    any spelling :func:`sightline.stats.windows.normalise_window` reads);
     the incident factor and minimum requests per window (see :func:`flag_slow_windows`).
     Output: :class:`OperationsResult`. Raises :class:`MissingInputError` when the log has
-    neither latency nor timestamps.
+    neither latency nor timestamps; ValueError for another window.
     """
+    window = normalise_window(window, OPERATIONS_WINDOWS, default=DEFAULT_WINDOW)
     spec, frame = audit.spec, audit.current
     cols = spec.columns
     has_latency = bool(cols.latency_ms) and cols.latency_ms in frame.columns
@@ -148,8 +148,8 @@ def operations_result(audit: Audit, window: str = DEFAULT_WINDOW, *, factor: flo
         starts = window_starts(ts, window)
         if ts.isna().any():
             notes.append(f"{int(ts.isna().sum()):,} rows have no readable timestamp and are left out of the per-window views.")
-        # the window starts are hashed once; every per-window view groups rows by these codes
-        windows = pd.factorize(starts.to_numpy(), sort=True)
+        # each row's window is found once; every per-window view groups rows by these codes
+        windows = window_codes(ts, window)
         groups = window_groups(starts.to_numpy(), versions, windows)
         throughput = throughput_by_window(starts, versions, window, groups=groups[1])
         invalid_windows = invalid_rates(flags, versions, starts, groups=groups)
@@ -246,7 +246,7 @@ def operations_verdict(result: OperationsResult) -> Verdict:
         sentences.append(" and ".join(f"{v} had {k} incident{'s' if k > 1 else ''}" for v, k in per.items()) + " too")
     headline = f"For {primary}, " + sentences[0] + ("; " + "; ".join(sentences[1:]) if len(sentences) > 1 else "") + "."
     gate_text = f"p99 limit {gate:g} ms (gates.max_p99_latency_ms)" if gate is not None else "no p99 limit set (gates.max_p99_latency_ms)"
-    detail = (f"Percentiles of {WINDOWS[result.window][0]} windows; incidents are windows whose p99 is ≥ "
+    detail = (f"Percentiles of {WINDOWS[result.window].adjective} windows; incidents are windows whose p99 is ≥ "
               f"{result.settings['incident_factor']:g}× the version's typical window p99; {gate_text}; "
               f"invalid-prediction rate amber above {INVALID_RATE_AMBER:.1%}, red above {INVALID_RATE_RED:.0%}.")
     return Verdict(status, headline, detail)

@@ -155,14 +155,6 @@ def threshold_curve(y_true, y_score, thresholds=THRESHOLDS, *, ranked: RankedSco
 
 
 # ------------------------------------------------------------------ confusion matrices
-def confusion_counts(y_true, y_pred) -> dict[str, int]:
-    """Binary confusion counts ``{"tn", "fp", "fn", "tp"}`` of 0/1 labels and predictions."""
-    y_true = np.asarray(y_true, dtype=int)
-    y_pred = np.asarray(y_pred, dtype=int)
-    tn, fp, fn, tp = np.bincount(2 * y_true + y_pred, minlength=4)[:4]
-    return {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
-
-
 def confusion_table(y_true, y_pred, *, labels=None) -> pd.DataFrame:
     """Confusion matrix as a DataFrame: rows = actual class, columns = predicted class, counts.
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sightline.performance.curves import RankedScores, _auc_ap, confusion_counts, confusion_table, metrics_from_confusion
+from sightline.performance.curves import RankedScores, _auc_ap, confusion_table, metrics_from_confusion
 from sightline.stats.bootstrap import DEFAULT_BOOTSTRAP, BootstrapSettings, bootstrap_intervals, bounded_sample, mean_interval
+from sightline.stats.confusion import confusion_counts
 from sightline.stats.intervals import wilson_interval
 
 EPS = np.finfo(float).eps      # probability clipping for log loss, as scikit-learn does
@@ -81,8 +82,7 @@ def binary_metrics(y_true, y_pred, *, y_score=None, settings: BootstrapSettings 
     y_true = np.asarray(y_true, dtype=int)
     y_pred = np.asarray(y_pred, dtype=int)
     n = len(y_true)
-    c = confusion_counts(y_true, y_pred)
-    tp, fp, fn, tn = c["tp"], c["fp"], c["fn"], c["tn"]
+    tn, fp, fn, tp = (int(v) for v in confusion_counts(y_true, y_pred)[0])
     rows = {}
     for name, k, m in (("accuracy", tp + tn, n), ("precision", tp, tp + fp), ("recall", tp, tp + fn)):
         lo, hi = wilson_interval(k, m)

@@ -25,7 +25,6 @@ holds the audit's labelled data, the comparison of model versions, the verdicts 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -33,11 +32,10 @@ import pandas as pd
 from sightline.charts import performance as charts
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.data.labelled import LabelledData, labelled_data
-from sightline.data.model_versions import version_rows
+from sightline.data.model_versions import version_differences
 from sightline.performance.curves import (
     CURVE_POINTS,
     RankedScores,
-    confusion_counts,
     confusion_from_counts,
     confusion_long,
     confusion_table,
@@ -46,7 +44,6 @@ from sightline.performance.curves import (
     threshold_curve,
 )
 from sightline.performance.estimates import (
-    _WeightedBinary,
     binary_metrics,
     classification_baselines,
     error_by_bin,
@@ -58,16 +55,11 @@ from sightline.performance.estimates import (
 from sightline.stats.bootstrap import (
     DEFAULT_BOOTSTRAP,
     BootstrapSettings,
-    bootstrap_intervals,
-    bounded_sample,
     single_threaded_blas,
 )
+from sightline.stats.confusion import CELLS, confusion_counts
 
 log = logging.getLogger(__name__)
-
-# Metrics where a lower value is better (for comparisons and verdicts).
-LOWER_IS_BETTER = {"log_loss", "brier_score", "mean_absolute_error", "root_mean_squared_error"}
-
 
 def label_prior(audit, data: LabelledData) -> tuple[pd.Series, str]:
     """Class shares the naive baselines believe in, and where they come from: the reference
@@ -84,136 +76,26 @@ def label_prior(audit, data: LabelledData) -> tuple[pd.Series, str]:
 
 
 # ------------------------------------------------------------------ model versions
-def version_comparison(audit, data: LabelledData, settings: BootstrapSettings = DEFAULT_BOOTSTRAP) -> list[dict]:
-    """The primary version against each other version in the log, on the same requests.
+def version_comparison(audit, data: LabelledData) -> list[dict]:
+    """The primary version against each other version in the log (:func:`version_differences`,
+    the comparison Model versions shows, so both pages give one pair the same intervals).
 
-    With an id column the versions are joined on it (labels come from the primary rows) and
-    each difference (other − primary) gets a paired bootstrap interval; without one each version
-    is scored on its own labelled rows (``join`` is None: not the same requests, no interval).
-    Output: one dict per other version: ``version``, ``join``, ``n``, ``metrics``: a DataFrame
-    indexed by metric with ``primary``, ``other``, ``difference``, ``lower``, ``upper``.
+    Output: one dict per other version with labelled rows: ``version``, ``paired`` (same requests,
+    joined on the id column), ``n`` (labelled requests compared: shared ones when paired, else the
+    smaller version's), ``metrics``: the metric table indexed by metric (``baseline`` = the primary,
+    ``candidate`` = the other, ``difference``, ``lower``, ``upper``, ``p_value``, ``method``,
+    ``significant``…).
     """
-    spec = audit.spec
-    vcol, idcol = spec.columns.model_version, spec.columns.id
-    others = [v for v in audit.versions if v != data.version]
-    if not others or spec.task not in ("binary", "multiclass", "regression"):
+    if audit.spec.task not in ("binary", "multiclass", "regression"):
         return []
-
-    # only the columns a comparison reads: a copy of every column of a version's rows costs more
-    # than the comparison itself on a large log
-    cols = spec.columns
-    needed = [c for c in dict.fromkeys((idcol, cols.target, cols.prediction, cols.score)) if c and c in audit.current.columns]
     out = []
-    for other in others:
-        rows = audit.current.loc[version_rows(audit.current[vcol], other), needed]
-        if idcol and idcol in rows.columns:
-            where = join_positions(data.frame[idcol].to_numpy(), rows[idcol].to_numpy())
-            mine = np.flatnonzero(where >= 0)
-            if len(mine) == 0:
-                continue
-            theirs = rows.iloc[where[mine]]
-            y = data.y_true[mine]
-            a = (data.y_pred[mine], None if data.y_score is None else data.y_score[mine])
-            b = (audit.y_pred(theirs), audit.y_score(theirs))
-            join = idcol
-        else:
-            theirs = audit.labelled(rows)
-            if len(theirs) == 0:
-                continue
-            y, a, b, join = None, None, None, None
-        out.append({"version": other, "join": join,
-                    "n": int(len(mine) if join else len(theirs)),
-                    "metrics": _compare(spec.task, y, a, b, settings) if join else
-                    _unpaired(audit, data, theirs, settings)})
+    for other in (v for v in audit.versions if v != data.version):
+        diffs = version_differences(audit, other)
+        if diffs.metrics is None or diffs.n_labelled == 0:
+            continue
+        out.append({"version": other, "paired": diffs.paired, "n": diffs.n_labelled,
+                    "metrics": diffs.metrics.set_index("metric")})
     return out
-
-
-def join_positions(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
-    """For each id in ``ours``, the position of the same id in ``theirs`` (its first occurrence:
-    a request logged twice counts once; validation warns about duplicates), or -1.
-    One factorize of both id arrays (a hash of each string once) is faster than a merge; ids of
-    one integer type are hashed as integers (the same codes as their objects, several times faster)."""
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    native = ours.dtype == theirs.dtype and ours.dtype.kind in "iu"
-    both = (np.concatenate([theirs, ours]) if native else
-            np.concatenate([np.asarray(theirs, dtype=object), np.asarray(ours, dtype=object)]))
-    codes, _ = pd.factorize(both)
-    their_codes, our_codes = codes[: len(theirs)], codes[len(theirs):]
-    first = np.full(int(codes.max()) + 2 if len(codes) else 1, -1)
-    first[their_codes[::-1]] = np.arange(len(theirs))[::-1]  # written last = first occurrence
-    return np.where(our_codes >= 0, first[our_codes], -1)
-
-
-def _task_stats(task: str, y, pred, score) -> Callable[[np.ndarray | None], dict]:
-    """A weighted-statistics function for one model on fixed rows (see :class:`_WeightedBinary`)."""
-    if task == "binary":
-        ok = np.ones(len(y), bool) if score is None else np.isfinite(score)
-        return _WeightedBinary(y, pred, score if score is not None and ok.all() else None).stats
-    if task == "multiclass":
-        correct = (pd.Series(pred, dtype=object).astype(str).to_numpy() == pd.Series(y, dtype=object).astype(str).to_numpy()).astype(float)
-        return lambda w: {"accuracy": ((np.ones((1, len(y))) if w is None else w) @ correct)
-                          / (np.ones((1, len(y))) if w is None else w).sum(axis=1)}
-    abs_err, sq_err = np.abs(pred - y), (pred - y) ** 2
-
-    def reg(w):
-        w = np.ones((1, len(y))) if w is None else w
-        total = w.sum(axis=1)
-        return {"mean_absolute_error": (w @ abs_err) / total, "root_mean_squared_error": np.sqrt((w @ sq_err) / total)}
-    return reg
-
-
-def _compare(task, y, a, b, settings) -> pd.DataFrame:
-    """Paired comparison of two models' metrics on the same rows (difference = b − a)."""
-    if task == "regression":
-        ok = np.isfinite(y) & np.isfinite(a[0]) & np.isfinite(b[0])
-        y, a, b = y[ok], (a[0][ok], None), (b[0][ok], None)
-    elif task == "binary" and a[1] is not None and b[1] is not None:
-        ok = np.isfinite(a[1]) & np.isfinite(b[1])
-        y, a, b = y[ok], (a[0][ok], a[1][ok]), (b[0][ok], b[1][ok])
-    elif task == "binary":
-        a, b = (a[0], None), (b[0], None)
-    fa, fb = _task_stats(task, y, *a), _task_stats(task, y, *b)
-    pa, pb = fa(None), fb(None)
-    if task != "binary":
-        pa = {k: float(np.ravel(v)[0]) for k, v in pa.items()}
-        pb = {k: float(np.ravel(v)[0]) for k, v in pb.items()}
-    names = [k for k in pa if k in pb]
-    diff = {k: pb[k] - pa[k] for k in names}
-    n = len(y)
-    sample = bounded_sample(n, settings)
-    if sample is not None:  # bootstrap on a bounded sample of the pairs
-        y_s = y[sample]
-        fa = _task_stats(task, y_s, a[0][sample], None if a[1] is None else a[1][sample])
-        fb = _task_stats(task, y_s, b[0][sample], None if b[1] is None else b[1][sample])
-        sa, sb = fa(None), fb(None)
-        sdiff = {k: float(np.ravel(sb[k])[0] - np.ravel(sa[k])[0]) for k in names}
-    else:
-        sdiff = diff
-    m = settings.rows(n)
-    def weighted_diff(w: np.ndarray) -> dict[str, np.ndarray]:
-        sa, sb = fa(w), fb(w)  # both models under the same resample: a paired bootstrap
-        return {k: sb[k] - sa[k] for k in names}
-
-    intervals = bootstrap_intervals(weighted_diff, m, diff, settings, sdiff, scale=float(np.sqrt(m / max(n, 1))))
-    return pd.DataFrame({"primary": pa, "other": pb, "difference": diff,
-                         "lower": {k: v[0] for k, v in intervals.items()},
-                         "upper": {k: v[1] for k, v in intervals.items()}}).loc[names].rename_axis("metric")
-
-
-def _unpaired(audit, data: LabelledData, theirs: pd.DataFrame, settings) -> pd.DataFrame:
-    """Each version on its own labelled rows (no id column to pair them): values only."""
-    task = audit.spec.task
-    fa = _task_stats(task, data.y_true, data.y_pred, data.y_score)
-    yb, pb_, sb = audit.y_true(theirs), audit.y_pred(theirs), audit.y_score(theirs)
-    if task == "regression":
-        ok = np.isfinite(yb) & np.isfinite(pb_)
-        yb, pb_ = yb[ok], pb_[ok]
-    fb = _task_stats(task, yb, pb_, sb if sb is not None and np.isfinite(sb).all() else None)
-    pa = {k: float(np.ravel(v)[0]) for k, v in fa(None).items()}
-    pb = {k: float(np.ravel(v)[0]) for k, v in fb(None).items()}
-    names = [k for k in pa if k in pb]
-    return pd.DataFrame({"primary": pa, "other": pb, "difference": {k: pb[k] - pa[k] for k in names},
-                         "lower": np.nan, "upper": np.nan}).loc[names].rename_axis("metric")
 
 
 # ------------------------------------------------------------------ the section
@@ -234,21 +116,21 @@ def _card_metrics(table: pd.DataFrame) -> tuple[CardMetric, ...]:
 
 
 def _versions_report(versions: list[dict]) -> list[dict]:
-    return [{"version": v["version"], "join": v["join"], "n": v["n"], "metrics": _metric_records(v["metrics"])}
+    return [{"version": v["version"], "paired": v["paired"], "n": v["n"], "metrics": _metric_records(v["metrics"])}
             for v in versions]
 
 
 def _better_version(versions: list[dict], metric: str) -> dict | None:
-    """The other version that is significantly better than the primary on ``metric``, if any."""
+    """The other version that is significantly better than the primary on ``metric`` on the same
+    requests, if any (on separate traffic a difference may be the traffic's, not the model's)."""
     best = None
     for v in versions:
-        if metric not in v["metrics"].index:
+        if not v["paired"] or metric not in v["metrics"].index:
             continue
         row = v["metrics"].loc[metric]
-        sign = -1 if metric in LOWER_IS_BETTER else 1
-        lo, hi = row["lower"], row["upper"]
-        significant = np.isfinite(lo) and (lo > 0 if sign > 0 else hi < 0)
-        if significant and (best is None or sign * row["difference"] > sign * best[1]["difference"]):
+        sign = 1 if row["higher_is_better"] else -1
+        better = row["significant"] and sign * row["difference"] > 0
+        if better and (best is None or sign * row["difference"] > sign * best[1]["difference"]):
             best = (v, row)
     return None if best is None else {"version": best[0]["version"], "n": best[0]["n"], **best[1].to_dict()}
 
@@ -296,7 +178,7 @@ def binary_verdict(metrics: pd.DataFrame, baselines: pd.DataFrame, versions: lis
         status = AMBER
         metric = "ROC AUC" if scored else "accuracy"
         headline += (f" But {better['version']} does better on the {better['n']:,} labelled requests both scored "
-                     f"({metric} {better['other']:.3f} vs {better['primary']:.3f}).")
+                     f"({metric} {better['candidate']:.3f} vs {better['baseline']:.3f}).")
     return Verdict(status, headline, detail)
 
 
@@ -360,7 +242,7 @@ def _performance_section(audit, settings: BootstrapSettings) -> Section:
             "bootstrap_resamples": settings.n_resamples, "bootstrap_rows": settings.rows(len(data.y_true)),
             "bootstrap_seed": settings.seed, "confidence": settings.confidence}
     report = {"task": task, "model_version": data.version, "rows": data.rows, "labelled_rows": len(data.y_true)}
-    versions = version_comparison(audit, data, settings)
+    versions = version_comparison(audit, data)
     report["versions"] = _versions_report(versions)
     tables: dict[str, pd.DataFrame] = {}
     chart_list: list[Chart] = []
@@ -426,7 +308,7 @@ def _binary_part(audit, data, settings, versions, report, prov, tables, chart_li
     prior, prior_source = label_prior(audit, data)
     base = classification_baselines(data.y_true, prior=prior)
     labels = [data.negative_label, str(spec.positive_label)]
-    cm = confusion_from_counts(confusion_counts(data.y_true, data.y_pred), labels=labels)
+    cm = confusion_from_counts(dict(zip(CELLS, confusion_counts(data.y_true, data.y_pred)[0])), labels=labels)
     prevalence = float(np.mean(data.y_true))
     report.update(positive_label=spec.positive_label, negative_label=data.negative_label, prevalence=prevalence,
                   scored_rows=len(y_s) if score is not None else 0,

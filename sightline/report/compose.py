@@ -7,8 +7,8 @@ from sightline.charts.operations import latency_over_time_chart, throughput_char
 from sightline.charts.versions import metric_difference_chart
 from sightline.core.section import Chart, Section
 from sightline.data.audit import Audit
+from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS
 from sightline.operations.section import operations_metrics, operations_report, operations_result, operations_verdict
-from sightline.stats.timing import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS
 from sightline.versions.section import compare_versions, versions_report
 
 
@@ -46,4 +46,5 @@ def operations_section(audit: Audit) -> Section:
         "versions": {c: comp.provenance for c, comp in comparisons.items()},
     }
     return Section(area="operations", verdict=operations_verdict(result), report=report,
-                   metrics=operations_metrics(result), charts=tuple(charts), provenance=provenance, tables=tables)
+                   metrics=operations_metrics(result), charts=tuple(charts), provenance=provenance, tables=tables,
+                   results={"result": result, "versions": comparisons})

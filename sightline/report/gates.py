@@ -16,37 +16,42 @@ import math
 from dataclasses import dataclass
 
 from sightline.core.errors import SpecError
+from sightline.core.vocabulary import METRICS
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class GateDefinition:
-    """One gate key of the audit file: the area it guards, the metric type it reads, the direction
-    (``min``: value must be ≥ threshold; ``max``: value must be ≤ threshold), where else to look
-    for the metric, whether it is checked per slice, and the allowed threshold range."""
+    """One gate key of the audit file: the area it guards, the metric type it reads, where else to
+    look for the metric, whether it is checked per slice, and the allowed threshold range. The
+    direction is the metric's in :mod:`sightline.core.vocabulary` (``min``: higher is better, the
+    value must be ≥ threshold; ``max``: the value must be ≤ threshold)."""
 
     key: str
     area: str
     metric: str
-    direction: str
     fallback_areas: tuple[str, ...] = ()
     per_slice: bool = False
     bounds: tuple[float, float] = (0.0, 1.0)
 
+    @property
+    def direction(self) -> str:
+        return "min" if METRICS[self.metric].higher_is_better else "max"
+
 
 GATES: dict[str, GateDefinition] = {g.key: g for g in (
-    GateDefinition("min_roc_auc", "performance", "roc_auc", "min"),
-    GateDefinition("min_accuracy", "performance", "accuracy", "min"),
-    GateDefinition("min_f1", "performance", "f1", "min"),
-    GateDefinition("max_ece", "calibration", "expected_calibration_error", "max"),
-    GateDefinition("max_brier_score", "calibration", "brier_score", "max", fallback_areas=("performance",)),
-    GateDefinition("max_demographic_parity_difference", "fairness", "demographic_parity_difference", "max", per_slice=True),
-    GateDefinition("max_equalized_odds_difference", "fairness", "equalized_odds_difference", "max", per_slice=True),
+    GateDefinition("min_roc_auc", "performance", "roc_auc"),
+    GateDefinition("min_accuracy", "performance", "accuracy"),
+    GateDefinition("min_f1", "performance", "f1"),
+    GateDefinition("max_ece", "calibration", "expected_calibration_error"),
+    GateDefinition("max_brier_score", "calibration", "brier_score", fallback_areas=("performance",)),
+    GateDefinition("max_demographic_parity_difference", "fairness", "demographic_parity_difference", per_slice=True),
+    GateDefinition("max_equalized_odds_difference", "fairness", "equalized_odds_difference", per_slice=True),
     # The disparate-impact ratio is fairlearn's demographic_parity_ratio (min/max selection rate).
-    GateDefinition("min_disparate_impact_ratio", "fairness", "demographic_parity_ratio", "min", per_slice=True),
-    GateDefinition("max_drift_share", "drift", "drift_share", "max"),
-    GateDefinition("max_p99_latency_ms", "operations", "latency_p99_ms", "max", bounds=(0.0, math.inf)),
+    GateDefinition("min_disparate_impact_ratio", "fairness", "demographic_parity_ratio", per_slice=True),
+    GateDefinition("max_drift_share", "drift", "drift_share"),
+    GateDefinition("max_p99_latency_ms", "operations", "latency_p99_ms", bounds=(0.0, math.inf)),
 )}
 PASSED, FAILED, NOT_EVALUATED = "passed", "failed", "not evaluated"
 

@@ -50,6 +50,7 @@ from sightline.core.vocabulary import slice_name
 from sightline.slices.encoding import EncodedColumn
 from sightline.slices.lattice import lattice_counts
 from sightline.slices.tables import slice_description
+from sightline.stats.significance import bh_adjusted_below, p_worse_than_rest
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ DEFAULT_MAX_SEARCH_ROWS = 250_000
 MAX_RECHECK = 300              # candidates re-counted on all rows after a sampled search
 DEFAULT_MAX_RESULTS = 50       # slices listed at most
 COVER_ROWS = 200_000           # rows (seeded sample) on which coverage by listed slices is measured
-EXACT_BELOW = 10               # expected errors under which the exact test replaces the z-test
 
 
 @dataclass(frozen=True)
@@ -103,71 +103,6 @@ class SliceSearch:
                 "slices_examined": self.n_examined, "significant": self.n_significant,
                 "redundant_removed": self.n_redundant, "covered_removed": self.n_covered,
                 "listed": len(self.slices), "truncated": self.truncated, **self.settings}
-
-
-def _p_worse(n, err, err_sq, n_total, err_total, sq_total, binary: bool, small: str = "binomial") -> np.ndarray:
-    """One-sided p-values that each slice's mean error exceeds the rest's (the rest = total − slice).
-
-    0/1 errors: pooled two-proportion z-test; where the slice expects fewer than
-    :data:`EXACT_BELOW` errors (or non-errors) the normal approximation is poor and an exact
-    test is used instead — ``small="binomial"``: exact binomial test of the slice's errors
-    against the rest's error rate (vectorised; fine when the rest is much larger, as it is for
-    small slices of the whole data), ``"fisher"``: Fisher's exact test (hypergeometric tail;
-    a Python loop, for the few follow-up tests). Other errors: Welch z-test on the means.
-    """
-    from scipy.stats import binom, norm
-
-    n, err, sq, n_total, err_total, sq_total = np.broadcast_arrays(
-        *(np.atleast_1d(np.asarray(x, dtype=float)) for x in (n, err, err_sq, n_total, err_total, sq_total)))
-    rest_n = n_total - n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m1, m2 = err / n, (err_total - err) / rest_n
-        if binary:
-            pooled = err_total / n_total
-            z = (m1 - m2) / np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / rest_n))
-        else:
-            v1 = (sq - n * m1**2) / (n - 1)
-            v2 = (sq_total - sq - rest_n * m2**2) / (rest_n - 1)
-            z = (m1 - m2) / np.sqrt(np.clip(v1, 0, None) / n + np.clip(v2, 0, None) / rest_n)
-        p = np.where(np.isfinite(z), norm.sf(z), np.where(m1 > m2, 0.0, 1.0))
-        if binary:
-            exact = (np.minimum(n * pooled, n * (1 - pooled)) < EXACT_BELOW) & (n > 0) & (rest_n > 0)
-            if exact.any() and small == "fisher":
-                from scipy.stats import hypergeom
-
-                # P(X >= err): n rows drawn from n_total rows holding err_total errors.
-                p[exact] = hypergeom.sf(err[exact] - 1, n_total[exact], err_total[exact], n[exact])
-            elif exact.any():
-                p[exact] = binom.sf(err[exact] - 1, n[exact], m2[exact])
-    return np.clip(p, 0, 1)
-
-
-def _bh_below(p: np.ndarray, threshold: float) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values, exact (as ``scipy.stats.false_discovery_control``
-    computes them) wherever the adjusted value is at most ``threshold``; elsewhere ``inf``.
-
-    Only p-values at most ``threshold`` can be adjusted to at most ``threshold`` (the adjustment
-    never lowers a p-value), and they are the smallest, so only they are sorted: with hundreds
-    of thousands of slices examined and a few percent below the threshold, that is most of the
-    sorting saved. A larger p-value's term, p·m/j > threshold, never decides an adjusted value
-    that is at most ``threshold``.
-    """
-    p = np.asarray(p, dtype=float)
-    if not np.all((p >= 0) & (p <= 1)):
-        raise ValueError("`ps` must include only numbers between 0 and 1.")
-    if len(p) <= 1:
-        return p.copy()
-    out = np.full(len(p), np.inf)
-    small = np.flatnonzero(p <= threshold)
-    if not len(small):
-        return out
-    order = small[np.argsort(p[small])]
-    i = np.arange(1, len(order) + 1, dtype=float)
-    adjusted = p[order] * (len(p) / i)  # the same operations as scipy, in the same order
-    np.minimum.accumulate(adjusted[::-1], out=adjusted[::-1])
-    out[order] = np.clip(adjusted, 0.0, 1.0)
-    out[out > threshold] = np.inf
-    return out
 
 
 def _slice_values(combos: list[tuple[int, ...]], combo: np.ndarray, flat: np.ndarray, levels: list[int]) -> list[tuple[int, ...]]:
@@ -261,7 +196,7 @@ def _drop_redundant(found: pd.DataFrame, lookup: dict, redundancy_lift: float, b
     n, err, sq = (found[k].to_numpy(dtype=float)[child] for k in ("n", "err", "err_sq"))
     with np.errstate(invalid="ignore", divide="ignore"):
         weak = (pn <= n) | (err / n < redundancy_lift * perr / pn)
-        weak |= _p_worse(n, err, sq, pn, perr, psq, binary) >= level  # vs the parent's other rows
+        weak |= p_worse_than_rest(n, err, sq, pn, perr, psq, binary) >= level  # vs the parent's other rows
     np.logical_or.at(redundant, child, weak)
     return redundant
 
@@ -290,7 +225,7 @@ def _greedy(found: pd.DataFrame, codes: list[np.ndarray], errors: np.ndarray, lo
         ancestors = [stats for k, stats in kept if k < preds]
         if ancestors:  # rule 2: judged against each listed slice it lies in
             ok = all(err / n >= redundancy_lift * perr / pn and pn > n
-                     and _p_worse([n], [err], [sq], pn, perr, psq, binary, small="fisher")[0] < level
+                     and p_worse_than_rest([n], [err], [sq], pn, perr, psq, binary, small="fisher")[0] < level
                      for pn, perr, psq in ancestors)
         else:  # rule 3: what is left after the slices listed so far must still be worse
             mask = np.ones(len(e), dtype=bool)
@@ -305,7 +240,7 @@ def _greedy(found: pd.DataFrame, codes: list[np.ndarray], errors: np.ndarray, lo
                 err_own, sq_own = float(e[own].sum()), float(e_sq[own].sum())
                 n_all, err_all, sq_all = n_own + int(outside.sum()), err_own + float(e[outside].sum()), sq_own + float(e_sq[outside].sum())
                 ok = (err_own / n_own >= min_lift * overall
-                      and _p_worse([n_own], [err_own], [sq_own], n_all, err_all, sq_all, binary, small="fisher")[0] < level)
+                      and p_worse_than_rest([n_own], [err_own], [sq_own], n_all, err_all, sq_all, binary, small="fisher")[0] < level)
         if ok:
             listed[i] = True
             kept.append((preds, (n, err, sq)))
@@ -375,9 +310,9 @@ def find_worst_slices(
     # Score and test every slice examined (vectorised); correct for all of them at once.
     n_c = cand["n"].astype(float)
     lift = cand["err"] / n_c / (err_s / n_s)
-    p_value = _p_worse(n_c, cand["err"], cand["err_sq"], n_s, err_s, sq_s, binary_errors)
+    p_value = p_worse_than_rest(n_c, cand["err"], cand["err_sq"], n_s, err_s, sq_s, binary_errors)
     threshold = fdr if idx is None else max(fdr, 0.2)  # a sampled search passes a liberal shortlist on
-    p_adjusted = _bh_below(p_value, threshold)
+    p_adjusted = bh_adjusted_below(p_value, threshold)
     pick = np.flatnonzero((p_adjusted <= threshold) & (lift >= min_lift))
     total_n, total_err, total_sq = n_s, err_s, sq_s
     if idx is not None and len(pick):
@@ -397,7 +332,7 @@ def find_worst_slices(
         full = _recount(encoded, errors, found["cols"].tolist(), found["vals"].tolist(), binary_errors).reshape(-1, 3)
         total_n, total_err, total_sq = n_rows, float(errors.sum()), float((errors**2).sum())
         found["n"], found["err"], found["err_sq"] = full[:, 0].astype(int), full[:, 1], full[:, 2]
-        found["p_value"] = _p_worse(found["n"], found["err"], found["err_sq"], total_n, total_err, total_sq, binary_errors)
+        found["p_value"] = p_worse_than_rest(found["n"], found["err"], found["err_sq"], total_n, total_err, total_sq, binary_errors)
         found["p_adjusted"] = np.minimum(1.0, found["p_value"] * n_examined)
     found["error_rate"] = found["err"] / found["n"]
     found["lift"] = found["error_rate"] / overall

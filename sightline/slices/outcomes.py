@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.data.audit import comparable_labels
+from sightline.stats.confusion import CELLS, confusion_cells, counts_of_cells
 from sightline.stats.intervals import Z95, wilson_interval
 
 F1_BOOTSTRAP = 200       # multinomial resamples for the F1 interval
@@ -119,7 +120,7 @@ class Outcomes:
     @cached_property
     def cell(self) -> np.ndarray:
         """Binary: each row's confusion cell, 2·y_true + y_pred (0 tn, 1 fp, 2 fn, 3 tp)."""
-        return (self.y_true.astype(np.int8) * 2 + self.y_pred.astype(np.int8)).astype(np.int8)
+        return confusion_cells(self.y_true, self.y_pred)
 
     @cached_property
     def _auc_split(self) -> dict:
@@ -187,8 +188,7 @@ def group_stats(outcomes: Outcomes, group: np.ndarray, n_groups: int) -> GroupSt
     n = np.bincount(group, minlength=n_groups)
     counts: dict[str, np.ndarray] = {}
     if outcomes.task == "binary":
-        cells = np.bincount(group * 4 + outcomes.cell, minlength=4 * n_groups).reshape(n_groups, 4)
-        counts.update(tn=cells[:, 0], fp=cells[:, 1], fn=cells[:, 2], tp=cells[:, 3])
+        counts.update(zip(CELLS, counts_of_cells(outcomes.cell, group, n_groups).T))
     elif outcomes.task == "multiclass":
         counts["correct"] = np.bincount(group, weights=(outcomes.y_true == outcomes.y_pred), minlength=n_groups)
     else:
@@ -209,20 +209,18 @@ def group_stats(outcomes: Outcomes, group: np.ndarray, n_groups: int) -> GroupSt
 def mask_stats(outcomes: Outcomes, masks: Sequence[np.ndarray]) -> GroupStats:
     """The statistics of :func:`group_stats` for possibly overlapping row masks (one group per
     mask), each computed on its own rows only (O(rows in the slice · log) after the mask)."""
-    keys = ["tn", "fp", "fn", "tp"] if outcomes.task == "binary" else ["correct"] if outcomes.task == "multiclass" else ["abs_sum", "abs_sumsq"]
+    keys = list(CELLS) if outcomes.task == "binary" else ["correct"] if outcomes.task == "multiclass" else ["abs_sum", "abs_sumsq"]
     if outcomes.has_auc:
         keys += ["auc_n1", "auc_n0", "auc_u", "auc_pairs_pos", "auc_pairs_neg"]
     n, cols = [], {k: [] for k in keys}
     for mask in masks:
         idx = np.flatnonzero(mask)
         n.append(len(idx))
-        yt, yp = outcomes.y_true[idx], outcomes.y_pred[idx]
         if outcomes.task == "binary":
-            cells = np.bincount(yt.astype(np.int64) * 2 + yp.astype(np.int64), minlength=4)
-            for k, v in zip(("tn", "fp", "fn", "tp"), cells):
+            for k, v in zip(CELLS, counts_of_cells(outcomes.cell[idx])[0]):
                 cols[k].append(v)
         elif outcomes.task == "multiclass":
-            cols["correct"].append(float(np.sum(yt == yp)))
+            cols["correct"].append(float(np.sum(outcomes.y_true[idx] == outcomes.y_pred[idx])))
         else:
             err = outcomes.errors[idx]
             cols["abs_sum"].append(float(err.sum()))

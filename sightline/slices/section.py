@@ -239,4 +239,4 @@ def slices_section(audit):
     if len(search.slices):
         tables_for_card["worst_slices"] = search.slices[["description", "n", "error_rate", "rest_error_rate", "lift", "p_adjusted"]]
     return Section(area="slices", verdict=verdict, report=report, metrics=metrics, charts=tuple(charts),
-                   provenance=provenance, tables=tables_for_card)
+                   provenance=provenance, tables=tables_for_card, results={"data": data, "tables": tables})

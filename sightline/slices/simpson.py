@@ -25,8 +25,10 @@ import pandas as pd
 
 from sightline.core.vocabulary import slice_name
 from sightline.data.audit import comparable_labels
+from sightline.data.model_versions import paired_requests, version_rows
 from sightline.slices.encoding import DEFAULT_N_BINS, EncodedColumn, encode_column
 from sightline.slices.inputs import slice_data
+from sightline.stats.differences import value_difference
 
 log = logging.getLogger(__name__)
 
@@ -88,26 +90,6 @@ def _fmt(value: float, metric: str) -> str:
     return f"{value:.3g}" if metric == "mean_absolute_error" else f"{value:.1%}"
 
 
-def _overall_p(values_a: np.ndarray, values_b: np.ndarray, paired: bool, binary_values: bool) -> float:
-    from scipy import stats
-
-    if len(values_a) < 2 or len(values_b) < 2:
-        return float("nan")
-    if paired and binary_values:
-        b = int(np.sum((values_a == 1) & (values_b == 0)))
-        c = int(np.sum((values_a == 0) & (values_b == 1)))
-        return float(stats.binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
-    if paired:
-        return float(stats.ttest_rel(values_a, values_b).pvalue)
-    if binary_values:
-        n1, n2 = len(values_a), len(values_b)
-        p1, p2 = values_a.mean(), values_b.mean()
-        pooled = (values_a.sum() + values_b.sum()) / (n1 + n2)
-        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        return float(2 * stats.norm.sf(abs(p1 - p2) / se)) if se > 0 else 1.0
-    return float(stats.ttest_ind(values_a, values_b, equal_var=False).pvalue)
-
-
 def _string_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each row's value as a string, given as (codes, distinct strings): ``names[codes]`` is
     ``values.astype(str)``. A categorical column converts its distinct values only; any other
@@ -160,7 +142,6 @@ def simpson_check(
     if not in_a.any() or not in_b.any():
         return SimpsonResult(UNAVAILABLE, f"Version '{a if not in_a.any() else b}' has no labelled rows to compare.",
                              a, b, metric, higher_is_better, settings=settings)
-    binary_values = bool(np.isin(vals[ok], (0.0, 1.0)).all())
     mean_a, mean_b = float(vals[in_a].mean()), float(vals[in_b].mean())
     sign = 1 if higher_is_better else -1
     winner = a if sign * (mean_a - mean_b) > 0 else b if sign * (mean_b - mean_a) > 0 else None
@@ -169,10 +150,10 @@ def simpson_check(
         pa = pd.Series(vals[in_a], index=frame.loc[in_a, pair].to_numpy())
         pb = pd.Series(vals[in_b], index=frame.loc[in_b, pair].to_numpy())
         shared = pa.index.intersection(pb.index)
-        p_value = _overall_p(pa.loc[shared].to_numpy(), pb.loc[shared].to_numpy(), True, binary_values)
+        p_value = value_difference(pa.loc[shared].to_numpy(), pb.loc[shared].to_numpy(), paired=True)["p_value"]
         n_pairs = len(shared)
     else:
-        p_value = _overall_p(vals[in_a], vals[in_b], False, binary_values)
+        p_value = value_difference(vals[in_a], vals[in_b], paired=False)["p_value"]
         n_pairs = None
     n_a, n_b = int(in_a.sum()), int(in_b.sum())
     large_min = max(int(min_size), int(np.ceil(large_share * min(n_a, n_b))))
@@ -265,7 +246,7 @@ def version_frame(audit, data, columns: Sequence[str]):
     a = audit.primary_version
     b = next(v for v in audit.versions if v != a)
     col = spec.columns.model_version
-    rows_b = audit.current[_is_version(audit.current[col], b)]
+    rows_b = audit.current[version_rows(audit.current[col], b)]
     idc = spec.columns.id
     regression = spec.task == "regression"
 
@@ -274,16 +255,17 @@ def version_frame(audit, data, columns: Sequence[str]):
             return np.abs(y_true - y_pred)
         return (comparable_labels(y_true) == comparable_labels(y_pred)).astype(float)
 
-    if idc and idc in data.source.columns and idc in rows_b.columns:
-        other = rows_b.drop_duplicates(subset=idc).set_index(idc)
+    pairs = paired_requests(audit, b) if idc and idc in data.source.columns else pd.DataFrame()
+    if len(pairs):
+        # each labelled primary request (its first row) that the other version also scored
         ids = data.column(idc)
-        pos = np.flatnonzero(ids.isin(other.index).to_numpy() & ~ids.duplicated().to_numpy())
+        where = pd.Index(pairs["id"]).get_indexer(ids)
+        pos = np.flatnonzero((where >= 0) & ~ids.duplicated().to_numpy())
         if len(pos):
             shared_ids = ids.to_numpy()[pos]
-            twin = other.loc[shared_ids]
             y_true = data.outcomes.y_true[pos]
             va = value(y_true, data.outcomes.y_pred[pos])
-            vb = value(y_true, audit.y_pred(twin))  # same requests and labels; the other version's predictions
+            vb = value(y_true, pairs["pred_cand"].to_numpy()[where[pos]])  # same requests and labels; the other version's predictions
             n = len(pos)
             frame = pd.DataFrame({VERSION: np.repeat([a, b], n), VALUE: np.concatenate([va, vb]),
                                   PAIR: np.concatenate([shared_ids, shared_ids])})
@@ -300,12 +282,6 @@ def version_frame(audit, data, columns: Sequence[str]):
     # largest allocation of the page on a long log).
     encoded = {c: encode_column(pd.concat([data.column(c), lb[c]], ignore_index=True), n_bins=data.n_bins) for c in columns}
     return frame, None, encoded, (a, b), "each version's own labelled rows (not the same requests: their mix can differ)"
-
-
-def _is_version(values: pd.Series, version: str) -> np.ndarray:
-    """Rows whose version, as a string, is ``version`` (``values.astype(str) == version``)."""
-    codes, names = _string_codes(values)
-    return np.isin(codes, np.flatnonzero(names == version))
 
 
 def compare_versions(audit, data=None, columns: Sequence[str] | None = None, *, min_size: int) -> SimpsonResult:

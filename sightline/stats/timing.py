@@ -1,16 +1,13 @@
-"""Timing of the prediction log: time windows and model-version groups, latency percentiles
-and histogram, throughput, and latency incidents.
+"""Timing of the prediction log: model-version groups, latency percentiles and histogram, throughput.
 
 Latency is a distribution, so it is reported as percentiles (p50/p90/p95/p99, numpy's
 ``linear`` method) overall, per model version and per time window — never as a mean alone.
-A window is a latency *incident* when its p99 is at least ``factor`` times the version's
-typical window p99 (the median over windows with enough requests to estimate a p99), or,
-for windows too small to estimate a p99, when significantly more than 1% of its requests are
-slower than the version's overall p99 (one-sided binomial test, Bonferroni over windows).
-Consecutive flagged windows form one incident.
+Windows come from :func:`sightline.stats.windows.window_starts`; what makes a window a latency
+incident is the Operations area's rule (:mod:`sightline.operations.incidents`).
 
 Every function here is pure (frames and arrays in, frames out); :mod:`sightline.operations.section`
-assembles them into the Operations result and Section.
+assembles them into the Operations result and Section, :mod:`sightline.versions.section` reads the
+percentiles per version.
 """
 
 from __future__ import annotations
@@ -18,32 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sightline.stats.windows import WINDOWS
+
 PERCENTILES = (50, 90, 95, 99)
 PERCENTILE_COLUMNS = tuple(f"p{p}_ms" for p in PERCENTILES)
-# Window name -> (description, minutes per window). Weeks start on Monday, as elsewhere.
-WINDOWS = {"hour": ("hourly", 60), "day": ("daily", 1440), "week": ("weekly", 10080)}
-DEFAULT_WINDOW = "day"
-INCIDENT_FACTOR = 2.0          # p99 at least this many times the typical window p99
-MIN_WINDOW_REQUESTS = 100      # below this a p99 is little more than the slowest request: too noisy to compare
-SLOW_SHARE_ALPHA = 0.01        # family-wise level of the small-window slow-share test
 SINGLE_MODEL = "model"         # version label when the log has no model-version column
-
-
-# --------------------------------------------------------------------------- windows
-def window_starts(ts: pd.Series, window: str = DEFAULT_WINDOW) -> pd.Series:
-    """Start of the window each timestamp falls in.
-
-    Inputs: datetime64 Series; ``window`` "hour", "day" or "week" (weeks start on Monday).
-    Output: datetime64 Series aligned with ``ts`` (NaT stays NaT).
-    """
-    if window not in WINDOWS:
-        raise ValueError(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
-    if window == "hour":
-        return ts.dt.floor("h")
-    day = ts.dt.floor("D")
-    if window == "day":
-        return day
-    return day - pd.to_timedelta(day.dt.dayofweek, unit="D")
 
 
 def version_labels(versions, n: int) -> pd.Categorical:
@@ -168,7 +144,7 @@ def window_groups(starts, labels: pd.Categorical, windows: tuple | None = None) 
 def latency_by_window(latency, starts: pd.Series, versions=None) -> pd.DataFrame:
     """Latency percentiles per (window, model version).
 
-    Inputs: latencies in ms, window starts (see :func:`window_starts`), optional version labels.
+    Inputs: latencies in ms, window starts (see :func:`sightline.stats.windows.window_starts`), optional version labels.
     Output: DataFrame with ``window``, ``model_version``, ``n``, ``p50_ms`` … ``p99_ms``,
     ``max_ms``; one row per window that has at least one valid timing, sorted by version and time.
     """
@@ -222,11 +198,12 @@ def latency_histogram(latency, versions=None, bins_per_decade: int = 10) -> pd.D
 
 
 # --------------------------------------------------------------------------- throughput
-def throughput_by_window(starts: pd.Series, versions=None, window: str = DEFAULT_WINDOW,
+def throughput_by_window(starts: pd.Series, versions=None, window: str = "day",
                          groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """Requests per window and per model version, windows without traffic included as 0.
 
-    Inputs: window starts, optional version labels, the window name (for the per-minute rate).
+    Inputs: window starts, optional version labels, the window name (``hour``, ``day`` or
+    ``week``: a window of fixed length, for the per-minute rate).
     Output: DataFrame with ``window``, ``model_version``, ``requests``, ``requests_per_minute``;
     each version spans its own first to last window (a shadow model that started late is not
     shown as idle before it started). ``groups``: :func:`window_groups` of these starts and
@@ -236,7 +213,10 @@ def throughput_by_window(starts: pd.Series, versions=None, window: str = DEFAULT
     labels = version_labels(versions, len(starts))
     if groups is None:
         groups = window_groups(starts.to_numpy(), labels)[1]
-    step = pd.Timedelta(minutes=WINDOWS[window][1])
+    minutes = WINDOWS[window].minutes
+    if minutes is None:
+        raise ValueError(f"throughput needs windows of a fixed length (hour, day or week), got {window!r}")
+    step = pd.Timedelta(minutes=minutes)
     parts = []
     # versions in category order, as groupby(sort=True) on the categorical orders them
     for version in (str(c) for c in labels.categories):
@@ -249,69 +229,5 @@ def throughput_by_window(starts: pd.Series, versions=None, window: str = DEFAULT
     if not parts:
         return pd.DataFrame(columns=["window", "model_version", "requests", "requests_per_minute"])
     out = pd.concat(parts, ignore_index=True)
-    out["requests_per_minute"] = out["requests"] / WINDOWS[window][1]
+    out["requests_per_minute"] = out["requests"] / minutes
     return out
-
-
-# --------------------------------------------------------------------------- incidents
-def flag_slow_windows(by_window: pd.DataFrame, slow_counts: pd.Series | None = None, *,
-                      factor: float = INCIDENT_FACTOR, min_requests: int = MIN_WINDOW_REQUESTS,
-                      overall_p99: pd.Series | None = None) -> pd.DataFrame:
-    """Mark latency incidents in :func:`latency_by_window` output.
-
-    Inputs: per-window percentiles; ``slow_counts`` aligned with ``by_window`` (requests slower
-    than the version's overall p99, for the small-window test; None skips that test); the
-    factor over the typical p99; the minimum requests for a window's p99 to count.
-    ``overall_p99`` (version -> p99 of all its requests) is the usual level of a version none of
-    whose windows is big enough (e.g. hourly windows of a small log).
-    Output: a copy with ``typical_p99_ms`` (median p99 over the version's windows with at
-    least ``min_requests``, else its overall p99), ``p99_ratio``, ``slow`` and ``slow_share`` (when given),
-    ``slow_p_value`` and ``incident`` (bool).
-    """
-    from scipy.stats import binom
-
-    out = by_window.copy()
-    big = out["n"] >= min_requests
-    typical = out[big].groupby("model_version")["p99_ms"].median()
-    out["typical_p99_ms"] = out["model_version"].map(typical).astype(float)
-    if overall_p99 is not None:
-        out["typical_p99_ms"] = out["typical_p99_ms"].fillna(out["model_version"].map(overall_p99).astype(float))
-    out["p99_ratio"] = out["p99_ms"] / out["typical_p99_ms"]
-    incident = big & (out["p99_ratio"] >= factor)
-    if slow_counts is not None:
-        slow = np.asarray(slow_counts, dtype=float)
-        out["slow"] = slow.astype(int)
-        out["slow_share"] = slow / out["n"].to_numpy()
-        # P(at least this many of n requests slower than the version's p99 if 1% are) ...
-        p = binom.sf(slow - 1, out["n"].to_numpy(), 0.01)
-        out["slow_p_value"] = p
-        # ... judged per version with a Bonferroni correction over its small windows
-        n_small = (~big).groupby(out["model_version"]).transform("sum").clip(lower=1)
-        incident |= ~big & (p < SLOW_SHARE_ALPHA / n_small) & (out["slow_share"] >= 0.05)
-    out["incident"] = incident.to_numpy(dtype=bool)
-    return out
-
-
-def latency_incidents(flagged: pd.DataFrame, window: str = DEFAULT_WINDOW) -> pd.DataFrame:
-    """Group consecutive flagged windows of a version into incidents.
-
-    Input: :func:`flag_slow_windows` output. Output: one row per incident with
-    ``model_version``, ``start``, ``end`` (end of the last window), ``windows``, ``requests``,
-    ``peak_p99_ms``, ``typical_p99_ms``, ``ratio`` (peak over typical), sorted by start.
-    """
-    cols = ["model_version", "start", "end", "windows", "requests", "peak_p99_ms", "typical_p99_ms", "ratio"]
-    step = pd.Timedelta(minutes=WINDOWS[window][1])
-    rows = []
-    if not len(flagged):
-        return pd.DataFrame(columns=cols)
-    for version, per in flagged[flagged["incident"].astype(bool)].groupby("model_version", sort=True):
-        per = per.sort_values("window")
-        # a gap of more than one window starts a new incident
-        run = (per["window"].diff() > step).cumsum()
-        for _, part in per.groupby(run):
-            peak = float(part["p99_ms"].max())
-            typical = float(part["typical_p99_ms"].iloc[0])
-            rows.append({"model_version": version, "start": part["window"].min(), "end": part["window"].max() + step,
-                         "windows": int(len(part)), "requests": int(part["n"].sum()), "peak_p99_ms": peak,
-                         "typical_p99_ms": typical, "ratio": peak / typical if typical > 0 else np.nan})
-    return pd.DataFrame(rows, columns=cols).sort_values(["start", "model_version"], ignore_index=True)

@@ -1,9 +1,5 @@
-"""Which rows belong to a model version, the requests two versions both scored, and where they disagree.
-
-Holds the row selection and counting per version, :func:`paired_requests` (the join of the
-primary version and a candidate on the id column) and the label-free disagreement views by
-feature slice and by score band. Re-exported by :mod:`sightline.versions.section`.
-"""
+"""Where two model versions disagree: by feature slice and by score band, on the requests both
+scored (:func:`sightline.data.model_versions.paired_requests`), labels not needed."""
 
 from __future__ import annotations
 
@@ -11,83 +7,11 @@ import numpy as np
 import pandas as pd
 
 from sightline.core.vocabulary import slice_name
-from sightline.data.audit import Audit, comparable_labels
 from sightline.stats.intervals import wilson_interval
-from sightline.versions.request_ids import ids_disjoint
 
 MIN_SLICE_SIZE = 30
 N_SCORE_BANDS = 10
 N_NUMERIC_BINS = 5
-
-
-# --------------------------------------------------------------------------- pairing
-def paired_requests(audit: Audit, candidate: str) -> pd.DataFrame:
-    """The requests both the primary version and ``candidate`` scored, joined on the id column.
-
-    Output: one row per shared request with the baseline's features, label and timestamp, and
-    per version ``pred_base``/``pred_cand`` (metric form, see :meth:`Audit.y_pred`),
-    ``score_base``/``score_cand`` and ``latency_base``/``latency_cand`` (NaN when not logged).
-    Duplicated ids keep their first row. The user's frame is not modified.
-    """
-    spec, cols = audit.spec, audit.spec.columns
-    vcol = cols.model_version
-    if not cols.id or cols.id not in audit.current.columns:
-        return pd.DataFrame()
-    log = audit.current
-    # Strings are hashed once (factorize); pairing, de-duplication and the join then run on integers.
-    vcodes, vnames = pd.factorize(log[vcol])
-    vnames = np.array([str(v) for v in vnames], dtype=object)
-    in_base, in_cand = (np.isin(vcodes, np.flatnonzero(vnames == v)) for v in (audit.primary_version, candidate))
-    if ids_disjoint(log[cols.id], in_base, in_cand):  # A/B or canary: nothing to pair, no id hashed
-        matched, cand_pos, keep = np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([], dtype=bool)
-    else:
-        ids, _ = pd.factorize(log[cols.id])
-
-        def first_rows(rows: np.ndarray) -> np.ndarray:
-            """Positions of the rows, the first row of each id only (missing ids dropped)."""
-            pos = np.flatnonzero(rows & (ids >= 0))
-            _, first = np.unique(ids[pos], return_index=True)
-            return pos[np.sort(first)]
-
-        base_pos, cand_pos = first_rows(in_base), first_rows(in_cand)
-        where_base = np.full(ids.max() + 1 if len(ids) else 0, -1, dtype=np.int64)
-        where_base[ids[base_pos]] = base_pos
-        matched = where_base[ids[cand_pos]]
-        keep = matched >= 0
-    base, cand = log.iloc[matched[keep]], log.iloc[cand_pos[keep]]
-
-    def labels(frame: pd.DataFrame, column: str, convert) -> np.ndarray:
-        """``convert`` (an Audit helper) applied to the distinct values only, then spread to the rows:
-        parsing labels once per class instead of once per row."""
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        return np.asarray(convert(pd.DataFrame({column: uniques})))[codes]
-
-    def own(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
-        out = pd.DataFrame({"id": frame[cols.id].to_numpy()}, index=pd.RangeIndex(len(frame)))
-        if spec.task != "regression" and cols.prediction and cols.prediction in frame.columns:
-            # a missing multiclass prediction as None (it then matches no label; pd.NA cannot be compared)
-            out[f"pred_{suffix}"] = comparable_labels(labels(frame, cols.prediction, audit.y_pred))
-        else:
-            out[f"pred_{suffix}"] = audit.y_pred(frame)
-        score = audit.y_score(frame)
-        out[f"score_{suffix}"] = np.nan if score is None else score
-        lat = cols.latency_ms
-        out[f"latency_{suffix}"] = (pd.to_numeric(frame[lat], errors="coerce").to_numpy(dtype=float)
-                                    if lat and lat in frame.columns else np.nan)
-        return out
-
-    left = own(base, "base")
-    extra = [c for c in dict.fromkeys(list(audit.features) + [cols.target, cols.timestamp]) if c and c in base.columns]
-    right = own(cand, "cand").drop(columns="id")
-    joined = pd.concat([left, base[extra].reset_index(drop=True), right], axis=1)  # rows are aligned by construction
-    if cols.target and cols.target in cand.columns:
-        # a label that reached only one version's row is still the request's label
-        joined[cols.target] = joined[cols.target].where(joined[cols.target].notna(), cand[cols.target].to_numpy())
-    if spec.task == "regression":
-        joined["disagree"] = (joined["pred_cand"] - joined["pred_base"]).abs()
-    else:
-        joined["disagree"] = (joined["pred_cand"] != joined["pred_base"]).astype(float)
-    return joined
 
 
 # --------------------------------------------------------------------------- where they disagree

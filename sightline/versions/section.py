@@ -31,25 +31,14 @@ import pandas as pd
 
 from sightline.core.errors import MissingInputError
 from sightline.core.section import AMBER, GREEN, RED, Verdict
-from sightline.core.vocabulary import METRIC_TITLES
+from sightline.core.vocabulary import metric_name
 from sightline.data.audit import Audit
-from sightline.data.model_versions import version_counts, version_rows
+from sightline.data.model_versions import outcome_columns, paired_requests, version_counts, version_differences, version_rows
+from sightline.stats.differences import MAX_BOOTSTRAP_ROWS, N_RESAMPLES, SEED, mean_difference_interval
 from sightline.stats.intervals import wilson_interval
-from sightline.stats.timing import latency_percentiles, version_labels, window_starts
-from sightline.versions.differences import (
-    HIGHER_IS_BETTER,
-    MAX_BOOTSTRAP_ROWS,
-    N_RESAMPLES,
-    SEED,
-    _finish_metrics,
-    _metric_row,
-    bootstrap_metric_differences,
-    independent_proportion_difference,
-    mean_difference_interval,
-    paired_metric_differences,
-    paired_proportion_difference,
-)
-from sightline.versions.pairs import MIN_SLICE_SIZE, disagreement_by_score_band, disagreement_by_slice, paired_requests
+from sightline.stats.timing import latency_percentiles, version_labels
+from sightline.stats.windows import window_starts
+from sightline.versions.pairs import MIN_SLICE_SIZE, disagreement_by_score_band, disagreement_by_slice
 
 log = logging.getLogger(__name__)
 
@@ -137,22 +126,11 @@ def compare_versions(audit: Audit, candidate: str | None = None, *, n_resamples:
     target = cols.target
     labelled = pairs[pairs[target].notna()] if target and target in pairs.columns else pairs.iloc[0:0]
     y_lab = audit.y_true(labelled) if len(labelled) else np.array([], dtype=int)  # once: label parsing is slow on big logs
-    metrics = None
+    metrics = version_differences(audit, candidate, pairs, n_resamples=n_resamples, max_rows=max_rows, seed=seed).metrics
     if len(labelled) >= 2:
-        y = y_lab
-        metrics = paired_metric_differences(task, y, labelled["pred_base"].to_numpy(), labelled["pred_cand"].to_numpy(),
-                                            labelled["score_base"].to_numpy(), labelled["score_cand"].to_numpy(),
-                                            n_resamples=n_resamples, max_rows=max_rows, seed=seed)
         provenance["bootstrap_rows"] = int(min(len(labelled), max_rows))
     else:
         notes.append("No shared request has its label yet: metric differences wait for labels; agreement and score shift use every shared request.")
-    rows = []
-    if task == "binary":
-        sel = paired_proportion_difference(pairs["pred_base"].to_numpy() == 1, pairs["pred_cand"].to_numpy() == 1)
-        rows.append(_metric_row("selection_rate", sel, "paired: Newcombe hybrid score interval, McNemar exact test (all shared requests)"))
-    if rows:
-        extra = _finish_metrics(rows)
-        metrics = extra if metrics is None else pd.concat([metrics, extra], ignore_index=True)
 
     agreement, outcome = {}, {}
     if task != "regression":
@@ -239,27 +217,9 @@ def _unpaired(audit: Audit, baseline: str, candidate: str, cand_rows: pd.DataFra
     if cols.id:
         notes.append(f"{baseline} and {candidate} share no request id: compared on their own traffic (unpaired, as for A/B "
                      "or canary), so differences also reflect differences in the requests each version saw.")
-    lb, lc = audit.labelled(_outcome_columns(audit, audit.primary)), audit.labelled(_outcome_columns(audit, cand_rows))
-    rows = []
-    if len(lb) >= 2 and len(lc) >= 2:
-        yb, yc = audit.y_true(lb), audit.y_true(lc)
-        pb, pc = audit.y_pred(lb), audit.y_pred(lc)
-        rows.append(_metric_row("accuracy", independent_proportion_difference(pb == yb, pc == yc),
-                                "unpaired: Newcombe hybrid score interval, two-proportion z test"))
-        if task == "binary":
-            sb, sc = audit.y_score(lb), audit.y_score(lc)
-            names = ["precision", "recall", "f1"]
-            if sb is not None and np.isfinite(sb).all() and np.isfinite(sc).all() and len(np.unique(yb)) == 2 and len(np.unique(yc)) == 2:
-                names.append("roc_auc")
-            rows += bootstrap_metric_differences({"y": yb, "pred": pb, "score": sb if sb is not None else np.full(len(yb), np.nan)},
-                                       {"y": yc, "pred": pc, "score": sc if sc is not None else np.full(len(yc), np.nan)},
-                                       names, paired=False, n_resamples=n_resamples, max_rows=max_rows, seed=seed)
-    else:
+    diffs = version_differences(audit, candidate, pairs=pd.DataFrame(), n_resamples=n_resamples, max_rows=max_rows, seed=seed)
+    if diffs.n_labelled < 2:
         notes.append("Too few labelled rows per version for metric differences.")
-    if task == "binary":
-        rows.append(_metric_row("selection_rate", independent_proportion_difference(audit.y_pred(_outcome_columns(audit, audit.primary)) == 1,
-                                                                                    audit.y_pred(_outcome_columns(audit, cand_rows)) == 1),
-                                "unpaired: Newcombe hybrid score interval (all rows)"))
     latency = None
     if cols.latency_ms and cols.latency_ms in audit.current.columns:
         # Only the two columns needed (a copy of every column of the primary rows would be the
@@ -269,11 +229,12 @@ def _unpaired(audit: Audit, baseline: str, candidate: str, cand_rows: pd.DataFra
         names = version_labels(np.array([baseline, candidate], dtype=object), 2)
         labels = pd.Categorical.from_codes(np.repeat(names.codes, [len(audit.primary), len(cand_rows)]), dtype=names.dtype)
         latency = latency_percentiles(lat, labels)
-    provenance.update({"paired_on": None, "labelled_rows": {baseline: int(len(lb)), candidate: int(len(lc))}})
+    provenance.update({"paired_on": None, "labelled_rows": {baseline: int(len(audit.labelled(outcome_columns(audit, audit.primary)))),
+                                                            candidate: int(len(audit.labelled(outcome_columns(audit, cand_rows))))}})
     return VersionComparison(
         baseline=baseline, candidate=candidate, task=task, paired=False, n_baseline=int(len(audit.primary)),
-        n_candidate=int(len(cand_rows)), n_shared=0, n_labelled=int(min(len(lb), len(lc))),
-        metrics=_finish_metrics(rows) if rows else None, latency=latency, provenance=provenance, notes=tuple(notes))
+        n_candidate=int(len(cand_rows)), n_shared=0, n_labelled=diffs.n_labelled, metrics=diffs.metrics, latency=latency,
+        provenance=provenance, notes=tuple(notes))
 
 
 # --------------------------------------------------------------------------- verdict and report
@@ -304,8 +265,8 @@ def versions_verdict(comp: VersionComparison) -> Verdict:
                 continue
             row = m.loc[name]
             if bool(row["significant"]):
-                good = (row["difference"] > 0) == bool(HIGHER_IS_BETTER[name])
-                (better if good else worse).append(METRIC_TITLES[name])
+                good = (row["difference"] > 0) == bool(row["higher_is_better"])
+                (better if good else worse).append(metric_name(name))
     status = AMBER
     if m is not None and "accuracy" in m.index and np.isfinite(m.loc["accuracy", "difference"]):
         row = m.loc["accuracy"]
@@ -363,13 +324,6 @@ def comparison_report(comp: VersionComparison, top_slices: int = 20) -> dict:
         "latency": _frame_records(comp.latency.reset_index()) if comp.latency is not None else [],
         "notes": list(comp.notes),
     }
-
-
-def _outcome_columns(audit: Audit, frame: pd.DataFrame) -> pd.DataFrame:
-    """The label, prediction and score columns of ``frame`` only: what :meth:`Audit.labelled`,
-    ``y_true``, ``y_pred`` and ``y_score`` read (a copy of three columns, not of every column)."""
-    cols = audit.spec.columns
-    return frame[[c for c in dict.fromkeys((cols.target, cols.prediction, cols.score)) if c and c in frame.columns]]
 
 
 def versions_report(audit: Audit, comparisons: dict[str, VersionComparison]) -> dict:

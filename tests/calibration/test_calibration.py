@@ -11,8 +11,8 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
 from sightline.calibration import section as C
-from sightline.calibration.bootstrap import bin_sums
 from sightline.core.errors import MissingInputError
+from sightline.stats import reliability as R
 from tests.performance.test_metrics import make_audit
 
 
@@ -25,29 +25,9 @@ def probs():
     return y, p
 
 
-@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
-@pytest.mark.parametrize("n_bins", [5, 10, 15])
-def test_reliability_table_matches_calibration_curve(probs, strategy, n_bins):
-    y, p = probs
-    table = C.reliability_table(y, p, n_bins=n_bins, strategy=strategy)
-    prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
-    np.testing.assert_allclose(table["fraction_positive"], prob_true)
-    np.testing.assert_allclose(table["mean_predicted"], prob_pred)
-    assert table["count"].sum() == len(y)
-    # counts per bin, independently: np.histogram with the same edges (right-closed like searchsorted)
-    edges = np.linspace(0, 1, n_bins + 1) if strategy == "uniform" else np.percentile(p, np.linspace(0, 1, n_bins + 1) * 100)
-    ids = np.digitize(p, edges[1:-1], right=True)
-    counts = np.bincount(ids, minlength=n_bins)
-    assert table["count"].tolist() == counts[counts > 0].tolist()
-
-
-def test_ece_and_mce_hand_computed():
+def test_brier_score_equals_sklearn():
     y = [0, 1, 0, 1, 1]
     p = [0.1, 0.1, 0.3, 0.8, 0.9]
-    # bins [0, .5] and (.5, 1]: first holds .1 .1 .3 (mean 1/6, 1 of 3 came true), second .8 .9 (mean .85, 2 of 2)
-    gap0, gap1 = abs(1 / 3 - 1 / 6), abs(1.0 - 0.85)
-    assert C.expected_calibration_error(y, p, n_bins=2) == pytest.approx(3 / 5 * gap0 + 2 / 5 * gap1)
-    assert C.maximum_calibration_error(y, p, n_bins=2) == pytest.approx(max(gap0, gap1))
     assert C.brier_score(y, p) == pytest.approx(brier_score_loss(y, p))
 
 
@@ -78,15 +58,15 @@ def test_groups_are_binned_like_all_rows(probs):
 
 def test_chance_ece_separates_noise_from_miscalibration():
     rng = np.random.default_rng(11)
-    edges = C.bin_edges(None, n_bins=10)
+    edges = R.bin_edges(None, n_bins=10)
     calibrated_p, skewed_p = [], []
     for i in range(40):
         p = rng.random(300)
         y_ok = (rng.random(300) < p).astype(int)
         y_bad = (rng.random(300) < p**2).astype(int)
         noise = C.calibration_noise(p, edges, n_sim=100, seed=i)
-        calibrated_p.append(C.consistency_p_value(C.expected_calibration_error(y_ok, p), noise))
-        skewed_p.append(C.consistency_p_value(C.expected_calibration_error(y_bad, p), noise))
+        calibrated_p.append(C.consistency_p_value(R.expected_calibration_error(y_ok, p), noise))
+        skewed_p.append(C.consistency_p_value(R.expected_calibration_error(y_bad, p), noise))
     assert np.mean(np.array(calibrated_p) < 0.05) <= 0.15   # about 5% false alarms
     assert np.mean(np.array(skewed_p) < 0.05) >= 0.9        # real miscalibration found
 
@@ -95,7 +75,7 @@ def test_reliability_chart_holds_exactly_the_table(probs):
     from sightline.charts.calibration import reliability_chart
 
     y, p = probs
-    table = C.reliability_table(y, p, n_bins=10)
+    table = R.reliability_table(y, p, n_bins=10)
     spec = reliability_chart(table).to_dict()
     datasets = list(spec["datasets"].values())
     expected = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in table.to_dict(orient="records")]
@@ -178,38 +158,13 @@ def test_quantile_setting_from_the_audit_file(tmp_path):
     assert "5 quantile bins" in section.report["bins"]
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_weighted_errors_equal_three_bincounts_and_repeated_rows(seed):
-    """ECE/MCE under bootstrap weights count positives and rows in one bincount: bit for bit
-    the three separate weighted bincounts, and the plain ECE of the rows repeated by weight."""
-    from sightline.stats.bootstrap import resample_weights
-
-    rng = np.random.default_rng(seed)
-    n, k = int(rng.integers(20, 800)), int(rng.integers(2, 15))
-    p = np.round(rng.random(n), 2)
-    y = (rng.random(n) < p).astype(float)
-    edges = C.bin_edges(p, n_bins=k)
-    ids = C.bin_ids(p, edges)
-    stats = C._weighted_errors(y, p, ids, k)
-    for w in resample_weights(n, 30, seed, chunk=13):
-        got = stats(w)
-        count, pos, prob = bin_sums(w, ids, k), bin_sums(w, ids, k, y), bin_sums(w, ids, k, p)
-        gap = np.where(count > 0, np.abs(pos - prob) / np.where(count > 0, count, 1), 0.0)
-        np.testing.assert_array_equal(got["expected_calibration_error"], (count * gap).sum(axis=1) / count.sum(axis=1))
-        np.testing.assert_array_equal(got["maximum_calibration_error"], gap.max(axis=1))
-        rows = np.repeat(np.arange(n), w[0].astype(int))
-        ece, mce = C.errors_from_table(C.reliability_table(y[rows], p[rows], edges=edges))
-        assert got["expected_calibration_error"][0] == pytest.approx(ece, abs=1e-12)
-        assert got["maximum_calibration_error"][0] == pytest.approx(mce, abs=1e-12)
-
-
 def test_group_chart_spec_equals_the_condition_dict_form(probs):
     import altair as alt
 
     from sightline.charts.calibration import group_reliability_chart
 
     y, p = probs
-    long = C.reliability_table(y, p).assign(group="all rows")
+    long = R.reliability_table(y, p).assign(group="all rows")
     spec = group_reliability_chart(long, column="g").to_dict()
     want = alt.condition("datum.group == 'all rows'", alt.value(3), alt.value(1.5))
     assert [layer["encoding"].get("strokeWidth") for layer in spec["layer"]] == [None, want, None]

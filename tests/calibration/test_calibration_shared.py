@@ -10,25 +10,27 @@ import pytest
 
 from sightline.calibration import section as C
 from sightline.performance.section import BootstrapSettings
+from sightline.stats import reliability as R
 from sightline.stats.bootstrap import SharedResampleWeights, resample_weights
 
 
 def _noise_by_bincount(y_prob, edges, *, n_sim, max_rows, seed):
-    """calibration_noise as it was written first: float draws summed per bin by a bincount."""
+    """calibration_noise as it was written first: float draws summed per bin by a bincount
+    (then the one ECE of those sums)."""
     y_prob = np.asarray(y_prob, dtype=float)
     n = len(y_prob)
     rng = np.random.default_rng(seed)
     p = y_prob if n <= max_rows else y_prob[rng.choice(n, max_rows, replace=False)]
     k = len(edges) - 1
-    ids = C.bin_ids(p, edges)
-    prob = np.bincount(ids, weights=p, minlength=k)
+    ids = R.bin_ids(p, edges)
+    count, prob = np.bincount(ids, minlength=k), np.bincount(ids, weights=p, minlength=k)
     out = []
     for start in range(0, n_sim, 25):
         draws = (rng.random((min(25, n_sim - start), len(p))) < p).astype(float)
         b = draws.shape[0]
         offsets = (np.arange(b)[:, None] * k + ids[None, :]).ravel()
         sums = np.bincount(offsets, weights=draws.ravel(), minlength=b * k).reshape(b, k)
-        out.append(np.abs(sums - prob).sum(axis=1) / len(p))
+        out.append(R.calibration_errors(count, sums, prob)[0])
     return np.concatenate(out) * np.sqrt(len(p) / n)
 
 
@@ -37,12 +39,12 @@ def test_noise_equals_bincount_of_the_same_draws(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 3_000))
     p = np.round(rng.beta(2, 3, n), int(rng.integers(1, 4)))
-    edges = C.bin_edges(p, n_bins=int(rng.integers(2, 20)), strategy=("uniform", "quantile")[seed % 2])
+    edges = R.bin_edges(p, n_bins=int(rng.integers(2, 20)), strategy=("uniform", "quantile")[seed % 2])
     max_rows, n_sim = int(rng.integers(50, 2_000)), int(rng.integers(1, 80))
     want = _noise_by_bincount(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed)
     np.testing.assert_array_equal(C.calibration_noise(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed), want)
     np.testing.assert_array_equal(C.calibration_noise(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed,
-                                                      ids=C.bin_ids(p, edges)), want)
+                                                      ids=R.bin_ids(p, edges)), want)
 
 
 def test_shared_weights_are_the_resample_weights():
@@ -63,11 +65,11 @@ def test_metrics_and_groups_with_shared_work_equal_plain_calls(seed):
     y = (rng.random(n) < p ** 1.2).astype(float)
     settings = BootstrapSettings(n_resamples=60, max_rows=int(rng.choice([500, 5_000])), seed=seed)
     strategy = ("uniform", "quantile")[seed % 2]
-    edges = C.bin_edges(p, n_bins=8, strategy=strategy)
-    ids = C.bin_ids(p, edges)
+    edges = R.bin_edges(p, n_bins=8, strategy=strategy)
+    ids = R.bin_ids(p, edges)
     weights = SharedResampleWeights()
-    table = C.reliability_table(y, p, edges=edges, ids=ids)
-    pd.testing.assert_frame_equal(table, C.reliability_table(y, p, edges=edges), check_exact=True)
+    table = R.reliability_table(y, p, edges=edges, ids=ids)
+    pd.testing.assert_frame_equal(table, R.reliability_table(y, p, edges=edges), check_exact=True)
     pd.testing.assert_frame_equal(
         C.calibration_metrics(y, p, edges=edges, ids=ids, table=table, weights=weights, settings=settings),
         C.calibration_metrics(y, p, edges=edges, settings=settings), check_exact=True)

@@ -34,6 +34,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from sightline.core.errors import ModelError
 from sightline.data import model as model_module
+from sightline.data import model_types
 from sightline.data.model import allowed_type_names, load_model
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -150,8 +151,8 @@ def test_every_refused_type_is_named_sorted_and_the_list_is_cut(tmp_path):
     message = str(pytest.raises(ModelError, load_model, path).value)
     shown = message.split("allow-list: ")[1].split(" — ")[0]
     names = shown.split(" and ")[0].split(", ")
-    assert names == sorted(names) and len(names) == model_module.MAX_SHOWN_TYPES
-    assert shown.endswith(f"and {len(funcs) - model_module.MAX_SHOWN_TYPES} more")
+    assert names == sorted(names) and len(names) == model_types.MAX_SHOWN_TYPES
+    assert shown.endswith(f"and {len(funcs) - model_types.MAX_SHOWN_TYPES} more")
 
 
 def test_a_numpy_ufunc_is_refused_although_skops_trusts_it_by_default(tmp_path):

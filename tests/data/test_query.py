@@ -14,6 +14,7 @@ from sklearn.metrics import confusion_matrix
 
 from sightline.core.errors import DataError
 from sightline.data import query as Q
+from sightline.stats import reliability as R
 
 N = 20_000
 
@@ -156,10 +157,23 @@ def test_calibration_bins_equal_sklearn_calibration_curve(frame, parquet):
     for group, part in labelled.groupby("group", observed=True):
         y = (part["label"].str.strip() == "yes").astype(int)
         prob_true, prob_pred = calibration_curve(y, part["score"], n_bins=10, strategy="uniform")
-        mine = got[(got["group"] == group) & (got["n"] > 0)].sort_values("bin")
-        np.testing.assert_allclose(mine["positives"] / mine["n"], prob_true, rtol=1e-12)
-        np.testing.assert_allclose(mine["score_sum"] / mine["n"], prob_pred, rtol=1e-9)
-        assert mine["n"].sum() == len(part)
+        mine = got[(got["group"] == group) & (got["count"] > 0)].sort_values("bin")
+        np.testing.assert_allclose(mine["positives"] / mine["count"], prob_true, rtol=1e-12)
+        np.testing.assert_allclose(mine["prob_sum"] / mine["count"], prob_pred, rtol=1e-9)
+        assert mine["count"].sum() == len(part)
+        # the ECE from the SQL sums is the in-memory ECE of the same rows
+        ece, mce = R.calibration_errors(mine["count"], mine["positives"], mine["prob_sum"])
+        assert float(ece) == pytest.approx(R.expected_calibration_error(y, part["score"], n_bins=10), abs=1e-12)
+        assert float(mce) == pytest.approx(R.maximum_calibration_error(y, part["score"], n_bins=10), abs=1e-12)
+
+
+def test_calibration_bins_put_edge_scores_where_calibration_curve_does():
+    df = pd.DataFrame({"y": ["p", "n", "p", "n", "p", "n", "p"], "s": [0.0, 0.1, 0.3, 0.5, 0.9, 1.0, None]})
+    got = Q.calibration_bins(Q.Table.frame_of(df), score="s", target="y", positive_label="p", edges=np.linspace(0, 1, 11))
+    s = np.array([0.0, 0.1, 0.3, 0.5, 0.9, 1.0])
+    want = np.bincount(R.bin_ids(s, np.linspace(0, 1, 11)), minlength=10)
+    assert got["count"].tolist() == want.tolist() == [2, 0, 1, 0, 1, 0, 0, 0, 1, 1]
+    assert got[["bin_lower", "bin_upper"]].iloc[0].tolist() == [0.0, 0.1]
 
 
 # ----------------------------------------------------------------------------- coverage, quantiles, counts

@@ -12,6 +12,7 @@ import pytest
 from sightline.drift import windows as dw
 from sightline.drift.feature_changes import QUANTILES, _windowed_quantiles
 from sightline.drift.section import drift_over_time, drift_section, drift_vs_reference, label_free_summary
+from sightline.stats.windows import window_codes
 from tests.drift.test_drift import make_audit, synthetic
 
 
@@ -36,7 +37,7 @@ def test_psi_chi_square_and_missing_per_window_equal_a_window_by_window_loop(shu
     ref, cur = _log(11, shuffled=shuffled)
     features = ["num", "cat", "text_num"]
     ot = drift_over_time(make_audit(cur, ref, features), "week")
-    win, starts = dw.window_codes(cur["ts"], "week")
+    win, starts = window_codes(cur["ts"], "week")
     psi = ot.psi.set_index(["feature", "window"])
     missing = ot.missing.set_index(["feature", "window"])
     for col in features + ["score"]:
@@ -65,19 +66,6 @@ def test_windowed_quantiles_equal_pandas_groupby_quantile_to_the_last_bit():
         want = (pd.Series(x[keep]).groupby(w[keep]).quantile(list(QUANTILES)).unstack()
                 .reindex(range(n_w)).to_numpy(dtype=float) if keep.any() else np.full((n_w, len(QUANTILES)), np.nan))
         np.testing.assert_array_equal(_windowed_quantiles(x, w, n_w), want)
-
-
-def test_window_codes_equal_numpy_unique():
-    rng = np.random.default_rng(6)
-    ts = pd.Series(pd.Timestamp("2025-12-20") + pd.to_timedelta(rng.integers(0, 200 * 86400, 5000), unit="s"))
-    ts[rng.random(len(ts)) < 0.05] = pd.NaT
-    for window in ("day", "week", "month"):
-        starts = dw.window_starts(ts, window)
-        valid = ~np.isnat(starts)
-        uniq, inverse = np.unique(starts[valid], return_inverse=True)
-        codes, got = dw.window_codes(ts, window)
-        assert codes[valid].tolist() == inverse.tolist() and (codes[~valid] == -1).all()
-        assert got.equals(pd.DatetimeIndex(uniq.astype("datetime64[ns]")))
 
 
 def test_a_section_that_shares_its_inputs_reports_what_each_view_computes_alone(sample_audit):

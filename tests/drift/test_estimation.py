@@ -12,14 +12,13 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_sc
 from sightline.drift.concept import base_rate_shift, concept_drift_segments
 from sightline.drift.estimation import (
     estimate_performance,
-    expected_calibration_error,
     expected_roc_auc,
     fit_calibrator,
     performance_by_window,
     realised_performance,
-    reliability_table,
     score_outcome_by_window,
 )
+from sightline.stats.reliability import expected_calibration_error
 
 
 def _calibrated(n: int, seed: int):
@@ -84,18 +83,6 @@ def test_expected_roc_auc_with_certain_labels_is_the_roc_auc():
     assert expected_roc_auc(y.astype(float), score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
 
 
-def test_expected_calibration_error_by_hand():
-    # bin [0.1, 0.2): scores 0.1, 0.1 -> mean 0.1, 1 positive of 2 -> gap 0.4 (2 rows)
-    # bin [0.8, 0.9): scores 0.8, 0.8, 0.8 -> mean 0.8, 3 of 3 positive -> gap 0.2 (3 rows)
-    y = [1, 0, 1, 1, 1]
-    s = [0.1, 0.1, 0.8, 0.8, 0.8]
-    assert expected_calibration_error(y, s) == pytest.approx((2 * 0.4 + 3 * 0.2) / 5)
-    table = reliability_table(y, s)
-    assert table["n"].tolist() == [2, 3]
-    assert table["observed_rate"].tolist() == pytest.approx([0.5, 1.0])
-    assert table["bin_lower"].tolist() == pytest.approx([0.1, 0.8])
-
-
 def test_realised_performance_matches_scikit_learn():
     p, y = _calibrated(3_000, 5)
     pred = (p >= 0.4).astype(int)
@@ -150,9 +137,12 @@ def test_score_outcome_by_window_by_hand():
     w = np.array([0, 0, 0, 1, 1])
     table = score_outcome_by_window(y, s, w, 2)
     rows = {(r.window, round(r.bin_lower, 1)): r for r in table.itertuples()}
-    assert rows[(0, 0.1)].n == 2 and rows[(0, 0.1)].observed_rate == pytest.approx(0.5)
-    assert rows[(0, 0.9)].n == 1 and rows[(1, 0.9)].n == 1
+    assert rows[(0, 0.1)].count == 2 and rows[(0, 0.1)].fraction_positive == pytest.approx(0.5)
+    assert rows[(0, 0.9)].count == 1 and rows[(1, 0.9)].count == 1
     assert len(table) == 3  # the unlabelled row counts nowhere
+    # a score on an edge belongs to the bin below, as in scikit-learn's calibration_curve
+    edge = score_outcome_by_window(np.array([1.0, 0.0]), np.array([0.1, 1.0]), np.array([0, 0]), 1)
+    assert edge["bin_lower"].tolist() == pytest.approx([0.0, 0.9])
 
 
 def test_base_rate_shift_recovers_a_uniform_odds_change():

@@ -11,21 +11,12 @@ import pandas as pd
 import pytest
 
 from sightline.core.errors import MissingInputError
-from sightline.operations.section import (
-    INVALID_REASONS,
-    PERCENTILES,
-    flag_slow_windows,
-    invalid_prediction_flags,
-    invalid_rates,
-    latency_incidents,
-    latency_percentiles,
-    operations_result,
-    operations_verdict,
-    throughput_by_window,
-    window_starts,
-)
+from sightline.operations.incidents import flag_slow_windows, latency_incidents
+from sightline.operations.invalid import INVALID_REASONS, invalid_prediction_flags, invalid_rates
+from sightline.operations.section import operations_result, operations_verdict
 from sightline.report.compose import operations_section
-from sightline.stats.timing import group_percentiles, latency_by_window
+from sightline.stats.timing import PERCENTILES, group_percentiles, latency_by_window, latency_percentiles, throughput_by_window
+from sightline.stats.windows import window_starts
 
 
 # --------------------------------------------------------------------------- percentiles
@@ -81,14 +72,10 @@ def test_latency_by_window_equal_numpy_per_window_and_version():
         assert row["n"] == len(part)
 
 
-def test_window_starts_hour_day_and_monday_weeks():
-    ts = pd.Series(pd.to_datetime(["2026-06-03 14:59:59", "2026-06-07 23:00:00", "2026-06-08 00:00:00"]))
-    assert window_starts(ts, "hour").tolist() == pd.to_datetime(["2026-06-03 14:00", "2026-06-07 23:00", "2026-06-08 00:00"]).tolist()
-    assert window_starts(ts, "day").tolist() == pd.to_datetime(["2026-06-03", "2026-06-07", "2026-06-08"]).tolist()
-    # 2026-06-01 and 2026-06-08 are Mondays; Sunday 7 June still belongs to the week of 1 June
-    assert window_starts(ts, "week").tolist() == pd.to_datetime(["2026-06-01", "2026-06-01", "2026-06-08"]).tolist()
-    with pytest.raises(ValueError):
-        window_starts(ts, "month")
+def test_operations_offers_hour_day_and_week_windows(sample_audit):
+    assert operations_result(sample_audit, "Hourly").window == "hour"  # any spelling normalise_window reads
+    with pytest.raises(ValueError, match="hour, day, week"):
+        operations_result(sample_audit, "month")  # throughput per minute needs windows of one length
 
 
 # --------------------------------------------------------------------------- throughput
@@ -294,7 +281,7 @@ def test_group_percentiles_equal_numpy_percentile_per_group(seed):
 
 def _by_window_groupby(latency, starts, versions):
     """latency_by_window with a pandas groupby (the straightforward version)."""
-    from sightline.operations.section import PERCENTILE_COLUMNS, valid_latency, version_labels
+    from sightline.stats.timing import PERCENTILE_COLUMNS, valid_latency, version_labels
 
     lat = valid_latency(latency)
     keys = pd.DataFrame({"window": pd.Series(starts).to_numpy(), "model_version": version_labels(versions, len(lat))})
@@ -313,7 +300,7 @@ def _by_window_groupby(latency, starts, versions):
 
 def _invalid_rates_groupby(flags, versions, starts=None):
     """invalid_rates with a pandas groupby (the straightforward version)."""
-    from sightline.operations.section import version_labels
+    from sightline.stats.timing import version_labels
 
     data = flags.reset_index(drop=True).astype(int)
     data["model_version"] = version_labels(versions, len(flags))
@@ -356,7 +343,8 @@ def test_window_tables_equal_pandas_groupby(seed):
 def test_categorical_version_labels_equal_the_string_labels(sample_audit):
     """A categorical version column is labelled from its distinct values: the same categorical
     as labelling every row's string."""
-    from sightline.operations.section import _version_labels, version_labels
+    from sightline.operations.section import _version_labels
+    from sightline.stats.timing import version_labels
 
     frame = sample_audit.current.assign(model_version=sample_audit.current["model_version"].astype("category"))
     got = version_labels(_version_labels(sample_audit, frame), len(frame))

@@ -7,20 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.operations.section import (
-    WINDOWS,
+from sightline.data.request_ids import ids_disjoint
+from sightline.operations.invalid import invalid_prediction_flags, invalid_rates
+from sightline.stats.timing import (
     _latency_by_window,
-    invalid_prediction_flags,
-    invalid_rates,
+    latency_by_window,
     latency_histogram,
     throughput_by_window,
     valid_latency,
     version_labels,
     window_groups,
-    window_starts,
 )
-from sightline.stats.timing import latency_by_window
-from sightline.versions.request_ids import ids_disjoint
+from sightline.stats.windows import WINDOWS, window_codes, window_starts
 
 
 def _throughput_groupby(starts, versions=None, window="day"):
@@ -28,7 +26,7 @@ def _throughput_groupby(starts, versions=None, window="day"):
     starts = pd.Series(starts).reset_index(drop=True)
     frame = pd.DataFrame({"window": starts, "model_version": version_labels(versions, len(starts))}).dropna(subset=["window"])
     counts = frame.groupby(["model_version", "window"], sort=True, observed=True).size()
-    step = pd.Timedelta(minutes=WINDOWS[window][1])
+    step = pd.Timedelta(minutes=WINDOWS[window].minutes)
     parts = []
     for version, per in counts.groupby(level=0, sort=True, observed=True):
         per = per.droplevel(0)
@@ -37,7 +35,7 @@ def _throughput_groupby(starts, versions=None, window="day"):
     if not parts:
         return pd.DataFrame(columns=["window", "model_version", "requests", "requests_per_minute"])
     out = pd.concat(parts, ignore_index=True)
-    out["requests_per_minute"] = out["requests"] / WINDOWS[window][1]
+    out["requests_per_minute"] = out["requests"] / WINDOWS[window].minutes
     return out
 
 
@@ -85,12 +83,15 @@ def test_throughput_and_histogram_equal_pandas_groupby(seed):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_views_from_one_factorization_equal_separate_calls(seed):
-    """operations_result hashes the window starts once and passes the codes on: every view equals
-    the same view computed on its own."""
+    """operations_result finds each row's window once (window_codes) and passes the codes on: every
+    view equals the same view computed on its own."""
     ts, lat, versions, window = _log(seed)
     starts = window_starts(ts, window)
     labels = version_labels(versions, len(starts))
-    windows = pd.factorize(starts.to_numpy(), sort=True)
+    windows = window_codes(ts, window)
+    factorized = pd.factorize(starts.to_numpy(), sort=True)
+    np.testing.assert_array_equal(windows[0], factorized[0])
+    assert windows[1].equals(pd.DatetimeIndex(factorized[1]))
     groups = window_groups(starts.to_numpy(), labels, windows)
     alone = window_groups(starts.to_numpy(), labels)
     np.testing.assert_array_equal(groups[0], alone[0])

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.state import SPEC_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 
@@ -52,7 +54,7 @@ def test_a_broken_audit_explains_itself_and_the_data_page_still_works(tmp_path):
     (tmp_path / "empty.csv").write_text("")
     broken = spec.replace(current=spec.current.__class__(path=str(tmp_path / "empty.csv")))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["sightline.spec"] = broken
+    at.session_state[SPEC_KEY] = broken
     at.run()
     assert not at.exception
     assert any("empty" in e.value for e in at.error)
@@ -80,6 +82,6 @@ def test_a_log_opened_by_path_is_mapped_with_suggestions_and_opens(tmp_path):
     submit = next(b for b in at.button if b.label == "Open this audit")
     submit.click().run()
     assert not at.exception
-    spec = at.session_state["sightline.spec"]
+    spec = at.session_state[SPEC_KEY]
     assert spec.current.path == str(path) and spec.columns.score == "score"
     assert spec.positive_label == ">50K" and "sex" in spec.columns.sensitive

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import card_form
+from components.state import SPEC_KEY
 from sightline.card.fields import CardFields, Owner, Risk, fields_from_model_card
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def test_edits_reach_the_preview_and_save_into_the_open_audit(app):
     assert not app.main.button[0].disabled
     app.main.button[0].click().run()
     assert not app.exception
-    spec = app.session_state["sightline.spec"]
+    spec = app.session_state[SPEC_KEY]
     assert spec.card["users"] == ["Credit-risk reviewers", "Model auditors"]
     assert spec.card["overview"]  # the other sections are kept
     assert all("intended users" not in w.value for w in app.warning)
@@ -120,7 +121,7 @@ def test_save_to_the_audit_file_on_the_server_keeps_a_backup(app, tmp_path, samp
         shutil.copy(sample_spec.base_dir / name, tmp_path / name)
     original = (sample_spec.base_dir / "audit.yaml").read_text(encoding="utf-8")
     (tmp_path / "audit.yaml").write_text(original, encoding="utf-8")
-    app.session_state["sightline.spec"] = load_spec(tmp_path / "audit.yaml")
+    app.session_state[SPEC_KEY] = load_spec(tmp_path / "audit.yaml")
     app.run()
     assert not app.exception
     save = next(b for b in app.button if b.label.startswith("Save to "))

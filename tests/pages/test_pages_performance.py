@@ -45,7 +45,7 @@ def test_calibration_page_switches_bins_and_groups():
     at = _open("calibration")
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert {"Brier score", "ECE", "MCE"} <= set(labels) or {"Brier score"} <= set(labels)
+    assert {"Brier score", "Expected calibration error (ECE)", "Maximum calibration error (MCE)"} <= set(labels)
     text = page_text(at)
     assert "10 equal-width bins" in text
     at.radio[0].set_value("quantile").run()
@@ -71,7 +71,7 @@ def test_pages_on_other_tasks(tmp_path, task):
         assert not at.exception, (task, page)
         text = page_text(at)
         if page == "performance":
-            assert ("Macro F1" if task == "multiclass" else "MAE") in [m.label for m in at.metric]
+            assert ("Macro F1" if task == "multiclass" else "Mean absolute error (MAE)") in [m.label for m in at.metric]
             assert "v1 against v2" in text
         elif task == "regression":
             assert any("probabilistic classifiers" in i.value for i in at.info)

@@ -1,5 +1,5 @@
 """The dashboard's background start: every area is computed once, in the background, as soon as
-an audit loads, and pages then reuse those very results (components/cache.py)."""
+an audit loads, and pages then reuse those very results (components/cache.py, components/cached/)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_loading_an_audit_computes_every_area_once_in_the_background(sample_audi
     started = [t for t in threading.enumerate() if t.name == "sightline-precompute"]
     assert len(started) == 1
     thread = started[0]
-    assert cache._precompute(sample_audit.fingerprint, 1, sample_audit) is thread
+    assert cache._precompute(sample_audit, workers=1) is thread
     cache.precompute(sample_audit)  # a second page load starts nothing new
     thread.join(timeout=300)
     assert not thread.is_alive()
@@ -49,7 +49,7 @@ def test_loading_an_audit_computes_every_area_once_in_the_background(sample_audi
     shown = cache.sections(sample_audit, AREAS)
     assert set(shown) == set(AREAS) and all(s.verdict is not None for s in shown.values())
     assert calls == {area: 1 for area in AREAS}
-    assert cache._precompute(sample_audit.fingerprint, 1, sample_audit) is thread
+    assert cache._precompute(sample_audit, workers=1) is thread
     st.cache_resource.clear()
 
 

@@ -19,6 +19,7 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from components import access, state
+from components.data_source import ROOTS_AUDIT_KEY
 from sightline.core.deployment import UPLOAD_ROOT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -241,7 +242,7 @@ def test_audit_files_under_the_roots_are_listed_and_open_when_chosen(roots, tmp_
     outside.write_text("name: x")
     (logs / "linked-audit.yaml").symlink_to(outside)  # leads out: never listed
     at = _app("data.py")
-    box = at.selectbox(key="roots_audit")
+    box = at.selectbox(key=ROOTS_AUDIT_KEY)
     assert box.options == ["audits/churn/audit.yaml"]
     box.select("audits/churn/audit.yaml").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -253,7 +254,7 @@ def test_an_audit_inside_a_root_that_names_a_file_outside_is_refused(roots):
     (audits / "audit.yaml").write_text("name: sneaky\ntask: binary\npositive_label: '>50K'\ncurrent: /etc/passwd\n"
                                        "columns: {target: income, score: score}\n")
     at = _app("data.py")
-    at.selectbox(key="roots_audit").select("audits/audit.yaml").run()
+    at.selectbox(key=ROOTS_AUDIT_KEY).select("audits/audit.yaml").run()
     assert not at.exception
     assert any("'/etc/passwd' is not under the data folders" in e.value for e in at.error)
     assert at.session_state[state.SPEC_KEY].name == "Adult income classifier"

@@ -11,8 +11,10 @@ from scipy.stats import binomtest, norm
 from sklearn import metrics as skm
 
 from sightline.core.errors import MissingInputError
+from sightline.performance import estimates as E
 from sightline.performance import section as M
 from sightline.stats.bootstrap import resample_weights
+from sightline.stats.confusion import CELLS, confusion_counts
 from sightline.stats.intervals import wilson_interval
 
 
@@ -134,7 +136,7 @@ def test_weighted_statistics_equal_scikit_learn_with_sample_weight(binary_data):
     # given the same counts as sample_weight.
     y, pred, s = binary_data
     w = np.vstack(list(resample_weights(len(y), 3, seed=5)))
-    stats = M._WeightedBinary(y, pred, s).stats(w)
+    stats = E._WeightedBinary(y, pred, s).stats(w)
     for i in range(3):
         assert stats["roc_auc"][i] == pytest.approx(skm.roc_auc_score(y, s, sample_weight=w[i]), abs=1e-12)
         assert stats["average_precision"][i] == pytest.approx(skm.average_precision_score(y, s, sample_weight=w[i]), abs=1e-12)
@@ -189,7 +191,7 @@ def test_threshold_curve_matches_confusion_matrices(binary_data):
 def test_confusion_counts_hand_counted():
     y = [1, 1, 0, 0, 0, 1]
     p = [1, 0, 0, 1, 0, 1]
-    assert M.confusion_counts(y, p) == {"tn": 2, "fp": 1, "fn": 1, "tp": 2}
+    assert dict(zip(CELLS, confusion_counts(y, p)[0])) == {"tn": 2, "fp": 1, "fn": 1, "tp": 2}
 
 
 # ------------------------------------------------------------------ multiclass
@@ -309,8 +311,8 @@ def test_performance_section_on_the_sample(sample_audit):
     yp = (pairs["income"] == ">50K").astype(int)
     version = section.report["versions"][0]
     assert version["version"] == "challenger-2.0" and version["n"] == len(pairs)
-    assert version["metrics"]["roc_auc"]["primary"] == pytest.approx(skm.roc_auc_score(yp, pairs["score_a"]))
-    assert version["metrics"]["roc_auc"]["other"] == pytest.approx(skm.roc_auc_score(yp, pairs["score_b"]))
+    assert version["metrics"]["roc_auc"]["baseline"] == pytest.approx(skm.roc_auc_score(yp, pairs["score_a"]))
+    assert version["metrics"]["roc_auc"]["candidate"] == pytest.approx(skm.roc_auc_score(yp, pairs["score_b"]))
     assert section.verdict.status in ("green", "amber")
 
 
@@ -388,19 +390,6 @@ def test_one_shared_sort_gives_the_same_curves_and_metrics(seed):
     assert shared.loc["roc_auc", "value"] == pytest.approx(roc_auc_score(y, s), abs=1e-12)
 
 
-def test_join_positions_on_integer_ids_equal_the_object_path_and_a_dict():
-    rng = np.random.default_rng(5)
-    for _ in range(20):
-        ours = rng.integers(0, 300, int(rng.integers(0, 400)))
-        theirs = rng.integers(0, 300, int(rng.integers(0, 400)))  # duplicates and misses
-        first = {}
-        for i, v in enumerate(theirs):
-            first.setdefault(v, i)
-        want = np.array([first.get(v, -1) for v in ours], dtype=np.int64)
-        np.testing.assert_array_equal(M.join_positions(ours, theirs), want)
-        np.testing.assert_array_equal(M.join_positions(ours.astype(object), theirs.astype(object)), want)
-
-
 def test_confusion_chart_spec_equals_the_condition_dict_form():
     import altair as alt
 
@@ -410,3 +399,20 @@ def test_confusion_chart_spec_equals_the_condition_dict_form():
     spec = confusion_chart(long).to_dict()
     ink = alt.condition("datum.share_of_actual > 0.5", alt.value("white"), alt.value("black"))
     assert [layer["encoding"]["color"] for layer in spec["layer"][1:]] == [ink, ink]
+
+
+def test_a_better_version_on_the_same_requests_makes_the_verdict_amber(tmp_path):
+    # v1 predicts 3x + 0.2; v2 adds noise to it. With v2 as the primary, v1 has a significantly
+    # lower MAE on the 300 shared requests (paired t test by hand below), so the verdict says so.
+    from scipy.stats import ttest_rel
+
+    audit = make_audit(tmp_path, "regression", versions=True, extra={"primary_version": "v2"})
+    section = M.performance_section(audit)
+    lab = audit.labelled(audit.current)
+    v1, v2 = lab[lab["ver"] == "v1"].set_index("rid"), lab[lab["ver"] == "v2"].set_index("rid")
+    e1, e2 = (v1["pred"] - v1["y"]).abs().loc[v2.index], (v2["pred"] - v2["y"]).abs()
+    assert ttest_rel(e1, e2).pvalue < 0.05 and e1.mean() < e2.mean()
+    row = section.report["versions"][0]["metrics"]["mean_absolute_error"]
+    assert row["difference"] == pytest.approx(e1.mean() - e2.mean()) and row["upper"] < 0
+    assert row["p_value"] == pytest.approx(ttest_rel(e1, e2).pvalue)
+    assert section.verdict.status == "amber" and "v1 has a lower MAE on the same 300 requests" in section.verdict.headline

@@ -145,3 +145,13 @@ def test_cli_exits_1_when_a_planted_gate_fails(gated_audit, tmp_path, capsys, mo
     monkeypatch.setattr(cli_module, "write_card_files", lambda report, out, doc=None: [])
     status = main(["report", str(gated_audit), "--out", str(tmp_path / "out2"), "--fail-on", "operations", "--quiet"])
     assert status == 0 and "gate failed" not in capsys.readouterr().err
+
+
+def test_every_gate_reads_a_vocabulary_metric_in_its_direction():
+    """A gate's direction is its metric's (sightline.core.vocabulary), and its key says it: min_… / max_…."""
+    from sightline.core.vocabulary import METRICS
+
+    for key, gate in GATES.items():
+        assert gate.metric in METRICS, key
+        assert key.startswith(gate.direction + "_"), key
+        assert METRICS[gate.metric].higher_is_better is (gate.direction == "min"), key

@@ -13,19 +13,11 @@ from scipy.stats import binomtest, norm
 from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, precision_score, recall_score, roc_auc_score
 
 from sightline.core.errors import MissingInputError
+from sightline.data.model_versions import paired_requests
+from sightline.stats.differences import bootstrap_metric_differences, independent_proportion_difference, paired_proportion_difference
 from sightline.stats.resampled import bootstrap_indices, resampled_binary_metrics, resampled_roc_auc
-from sightline.versions.section import (
-    ONE_VERSION,
-    bootstrap_metric_differences,
-    compare_versions,
-    disagreement_by_score_band,
-    disagreement_by_slice,
-    independent_proportion_difference,
-    paired_proportion_difference,
-    paired_requests,
-    versions_report,
-    versions_verdict,
-)
+from sightline.versions.pairs import disagreement_by_score_band, disagreement_by_slice
+from sightline.versions.section import ONE_VERSION, compare_versions, versions_report, versions_verdict
 
 CHAMPION, CHALLENGER = "champion-1.0", "challenger-2.0"
 
@@ -297,3 +289,38 @@ def test_resampled_classification_metrics_equal_the_separate_counts_bit_for_bit(
             np.testing.assert_array_equal(got[name], want[name])
         assert got["roc_auc"][0] == pytest.approx(roc_auc_score(y[idx[0]], s[idx[0]]), abs=1e-12)
         assert got["f1"][0] == pytest.approx(f1_score(y[idx[0]], p[idx[0]]))
+
+
+def test_performance_and_model_versions_show_one_comparison(sample_audit):
+    """One pair of versions, one set of intervals: the Performance section's comparison is the
+    Model versions comparison (the same function, rows and resamples)."""
+    from sightline.performance.section import performance_section
+
+    perf = performance_section(sample_audit).report["versions"]
+    assert [v["version"] for v in perf] == [CHALLENGER] and perf[0]["paired"]
+    comp = compare_versions(sample_audit, CHALLENGER)
+    assert perf[0]["n"] == comp.n_labelled
+    for row in comp.metrics.to_dict(orient="records"):
+        got = perf[0]["metrics"][row["metric"]]
+        for key in ("baseline", "candidate", "difference", "lower", "upper", "p_value"):
+            want = row[key]
+            assert (got[key] is None and not np.isfinite(want)) or got[key] == pytest.approx(want, rel=1e-12), (row["metric"], key)
+
+
+def test_simpson_check_reads_the_same_comparison(sample_audit):
+    """The Slices page's Simpson check compares the same pairs with the same test as Model versions:
+    equal accuracies, pair count and McNemar p-value (checked by hand with scipy's binomtest)."""
+    from sightline.slices.simpson import compare_versions as simpson_versions
+
+    simpson = simpson_versions(sample_audit, min_size=30)
+    acc = compare_versions(sample_audit, CHALLENGER).metrics.set_index("metric").loc["accuracy"]
+    assert simpson.paired and simpson.n_pairs == acc["n"]
+    assert simpson.overall[CHAMPION]["value"] == pytest.approx(acc["baseline"], rel=1e-12)
+    assert simpson.overall[CHALLENGER]["value"] == pytest.approx(acc["candidate"], rel=1e-12)
+    assert simpson.p_value == pytest.approx(acc["p_value"], rel=1e-12)
+    pairs = paired_requests(sample_audit, CHALLENGER)
+    pairs = pairs[pairs["income"].notna()]
+    y = sample_audit.y_true(pairs)
+    only_base = int(((pairs["pred_base"] == y) & (pairs["pred_cand"] != y)).sum())
+    only_cand = int(((pairs["pred_base"] != y) & (pairs["pred_cand"] == y)).sum())
+    assert simpson.p_value == pytest.approx(binomtest(only_cand, only_base + only_cand, 0.5).pvalue)

@@ -1,9 +1,11 @@
-"""Metric differences between two model versions (candidate − baseline) with 95% intervals.
+"""Differences between two models' metrics (candidate − baseline) with 95% intervals.
 
-Holds the interval estimators (paired and independent proportion differences, mean of
-per-request differences), the bootstrap of precision, recall, F1 and ROC AUC differences, and
-the paired metric table of :class:`sightline.versions.section.VersionComparison`. Re-exported by
-:mod:`sightline.versions.section`.
+The one implementation of a model comparison: Performance, the Slices page's Simpson check
+and Model versions all read their differences from here, so one pair of versions gets one
+interval everywhere. Holds the interval estimators (paired and independent proportion
+differences, paired and independent mean differences), the bootstrap of precision, recall, F1
+and ROC AUC differences, and the metric tables for paired requests (shadow deployments) and for
+each version's own rows (A/B, canary).
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sightline.core.vocabulary import metric
 from sightline.stats.intervals import wilson_interval
 from sightline.stats.resampled import bootstrap_indices, resampled_binary_metrics, resampled_classification_metrics, resampled_roc_auc
 
 N_RESAMPLES = 500
 MAX_BOOTSTRAP_ROWS = 20_000
 SEED = 0
-HIGHER_IS_BETTER = {"accuracy": True, "precision": True, "recall": True, "f1": True, "roc_auc": True,
-                    "brier_score": False, "selection_rate": None, "mean_absolute_error": False,
-                    "root_mean_squared_error": False}
 
 
 # --------------------------------------------------------------------------- intervals
@@ -103,6 +103,49 @@ def mean_difference_interval(diff, confidence: float = 0.95) -> tuple[float, flo
     return mean, mean - q * se, mean + q * se, float(2 * t.sf(abs(mean) / se, n - 1))
 
 
+
+def independent_mean_difference(x_base, x_cand, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """``mean(x_cand) − mean(x_base)`` for two independent samples with Welch's t interval:
+    (difference, lower, upper, two-sided p-value — equal to ``scipy.stats.ttest_ind(..., equal_var=False)``)."""
+    from scipy.stats import t
+
+    a = np.asarray(x_base, dtype=float)
+    b = np.asarray(x_cand, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return float("nan"), float("nan"), float("nan"), float("nan")
+    d = float(b.mean() - a.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = float(np.sqrt(va + vb))
+    if se == 0:
+        return d, d, d, 1.0 if d == 0 else 0.0
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    q = t.ppf(0.5 + confidence / 2, dof)
+    return d, d - q * se, d + q * se, float(2 * t.sf(abs(d) / se, dof))
+
+
+def value_difference(values_base, values_cand, *, paired: bool) -> dict:
+    """Difference of the means of a per-request value (1/0 correct, or an absolute error) between
+    two models, with the test each kind of value calls for.
+
+    Inputs: the values of each model (aligned by request when ``paired``). 0/1 values are
+    proportions: McNemar's exact test and Newcombe's interval (paired), the two-proportion z test
+    and Newcombe's interval (unpaired); other values are means: paired t or Welch t.
+    Output: dict ``baseline``, ``candidate``, ``difference`` (candidate − baseline), ``lower``,
+    ``upper``, ``p_value`` (NaN with fewer than two values per side), ``n``.
+    """
+    a, b = np.asarray(values_base, dtype=float), np.asarray(values_cand, dtype=float)
+    nan = float("nan")
+    if len(a) < 2 or len(b) < 2:
+        return {"baseline": float(a.mean()) if len(a) else nan, "candidate": float(b.mean()) if len(b) else nan,
+                "difference": nan, "lower": nan, "upper": nan, "p_value": nan, "n": len(a) if paired else len(a) + len(b)}
+    if np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all():
+        est = (paired_proportion_difference if paired else independent_proportion_difference)(a == 1, b == 1)
+        return {k: est[k] for k in ("baseline", "candidate", "difference", "lower", "upper", "p_value", "n")}
+    d, lo, hi, p = mean_difference_interval(b - a) if paired else independent_mean_difference(a, b)
+    return {"baseline": float(a.mean()), "candidate": float(b.mean()), "difference": d, "lower": lo, "upper": hi,
+            "p_value": p, "n": len(a) if paired else len(a) + len(b)}
+
 # --------------------------------------------------------------------------- resampled metrics
 def _bootstrap_rows(n: int, max_rows: int, seed: int) -> np.ndarray:
     """Indices of the rows the bootstrap runs on: all, or a seeded random sample of ``max_rows``."""
@@ -123,7 +166,7 @@ def _percentile_interval(full: float, sub: float, draws: np.ndarray, scale: floa
     lo, hi = np.quantile(draws, [alpha, 1 - alpha])
     return float(full + (lo - sub) * scale), float(full + (hi - sub) * scale)
 
-def _metric_row(name: str, est: dict, method: str) -> dict:
+def metric_row(name: str, est: dict, method: str) -> dict:
     return {"metric": name, "baseline": est["baseline"], "candidate": est["candidate"], "difference": est["difference"],
             "lower": est["lower"], "upper": est["upper"], "p_value": est.get("p_value", np.nan), "method": method, "n": est["n"]}
 
@@ -175,9 +218,9 @@ def bootstrap_metric_differences(base: dict, cand: dict, names: list[str], *, pa
     return out
 
 
-def _finish_metrics(rows: list[dict]) -> pd.DataFrame:
+def metric_table(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["metric", "baseline", "candidate", "difference", "lower", "upper", "p_value", "method", "n"])
-    out["higher_is_better"] = out["metric"].map(HIGHER_IS_BETTER)
+    out["higher_is_better"] = [metric(m).higher_is_better for m in out["metric"]]
     out["significant"] = (out["lower"] > 0) | (out["upper"] < 0)
     return out
 
@@ -190,7 +233,7 @@ def paired_metric_differences(task: str, y_true, pred_base, pred_cand, score_bas
     aligned by request. Output: the ``metrics`` table of :class:`VersionComparison`.
     """
     y = np.asarray(y_true)
-    rows = [_metric_row("accuracy", paired_proportion_difference(pred_base == y, pred_cand == y),
+    rows = [metric_row("accuracy", paired_proportion_difference(pred_base == y, pred_cand == y),
                         "paired: Newcombe hybrid score interval, McNemar exact test")]
     if task == "binary":
         sb = np.asarray(score_base, dtype=float) if score_base is not None else np.full(len(y), np.nan)
@@ -220,4 +263,39 @@ def paired_metric_differences(task: str, y_true, pred_base, pred_cand, score_bas
         rows = [{"metric": "mean_absolute_error", "baseline": float(eb[ok].mean()), "candidate": float(ec[ok].mean()),
                  "difference": mean, "lower": lo, "upper": hi, "p_value": p,
                  "method": "paired t interval on per-request absolute errors", "n": int(ok.sum())}]
-    return _finish_metrics(rows)
+    return metric_table(rows)
+
+
+def unpaired_metric_differences(task: str, base: dict, cand: dict, *, n_resamples: int = N_RESAMPLES,
+                                max_rows: int = MAX_BOOTSTRAP_ROWS, seed: int = SEED) -> pd.DataFrame:
+    """Metric differences (candidate − baseline) of two versions on their own labelled rows (A/B,
+    canary: no shared request).
+
+    Inputs: ``base``/``cand`` dicts of arrays ``y`` (labels), ``pred`` and — binary — ``score``
+    (NaN or None when not logged), in metric form. Output: a metric table like
+    :func:`paired_metric_differences`: accuracy (Newcombe, two-proportion z test), precision,
+    recall, F1 and ROC AUC (independent bootstrap) for binary; mean absolute error (Welch t) for
+    regression.
+    """
+    yb, yc = np.asarray(base["y"]), np.asarray(cand["y"])
+    if task == "regression":
+        eb = np.abs(np.asarray(base["pred"], float) - yb.astype(float))
+        ec = np.abs(np.asarray(cand["pred"], float) - yc.astype(float))
+        eb, ec = eb[np.isfinite(eb)], ec[np.isfinite(ec)]
+        mean, lo, hi, p = independent_mean_difference(eb, ec)
+        return metric_table([{"metric": "mean_absolute_error", "baseline": float(eb.mean()) if len(eb) else np.nan,
+                              "candidate": float(ec.mean()) if len(ec) else np.nan, "difference": mean, "lower": lo,
+                              "upper": hi, "p_value": p, "method": "unpaired: Welch t interval on absolute errors",
+                              "n": int(len(eb) + len(ec))}])
+    pb, pc = np.asarray(base["pred"]), np.asarray(cand["pred"])
+    rows = [metric_row("accuracy", independent_proportion_difference(pb == yb, pc == yc),
+                       "unpaired: Newcombe hybrid score interval, two-proportion z test")]
+    if task == "binary":
+        sb = np.full(len(yb), np.nan) if base.get("score") is None else np.asarray(base["score"], dtype=float)
+        sc = np.full(len(yc), np.nan) if cand.get("score") is None else np.asarray(cand["score"], dtype=float)
+        names = ["precision", "recall", "f1"]
+        if np.isfinite(sb).all() and np.isfinite(sc).all() and len(np.unique(yb)) == 2 and len(np.unique(yc)) == 2:
+            names.append("roc_auc")
+        rows += bootstrap_metric_differences({"y": yb, "pred": pb, "score": sb}, {"y": yc, "pred": pc, "score": sc},
+                                             names, paired=False, n_resamples=n_resamples, max_rows=max_rows, seed=seed)
+    return metric_table(rows)

@@ -1,4 +1,4 @@
-"""Cheap exact tests on request ids (used by :mod:`sightline.versions.section` before pairing versions).
+"""Cheap exact tests on request ids (used by :func:`sightline.data.model_versions.paired_requests` before pairing versions).
 
 Pairing two versions' rows on their ids hashes every id of the log. Canary and A/B logs send
 each request to one version only, so no id is shared and that work finds nothing: when the ids
