@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sightline.data.audit import load_audit
     from sightline.data.spec import load_spec
-    from sightline.drift.section import drift_over_time, drift_section, drift_settings, drift_vs_reference
+    from sightline.drift import drift_over_time, drift_section, drift_settings, drift_vs_reference
 
     timed("import evidently (once per process)", 0, lambda: __import__("evidently.presets"))
     for label in args.sizes:

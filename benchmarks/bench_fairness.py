@@ -19,8 +19,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sightline.fairness.section import fairness_section, group_metrics  # noqa: E402
-from sightline.fairness.whatif import rates_at_thresholds, tradeoff_curve  # noqa: E402
+from sightline.fairness import fairness_section, rates_at_thresholds, tradeoff_curve
+from sightline.fairness.groups import group_metrics
 
 
 def synthetic_log(n: int, seed: int = 0) -> pd.DataFrame:

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sightline.data.audit import Audit
 from sightline.data.spec import spec_from_dict
-from sightline.slices.section import discover, discovered_table, slice_data, slices_section
-from sightline.slices.simpson import compare_versions
+from sightline.slices import compare_versions, slice_data, slices_section
+from sightline.slices.section import discover, discovered_table
 
 CATEGORIES = {"workclass": 9, "education": 16, "marital_status": 7, "occupation": 15, "relationship": 6,
               "race": 5, "sex": 2, "native_country": 41}

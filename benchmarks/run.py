@@ -240,15 +240,16 @@ def worker_query(label: str, repeats: int, name: str) -> dict:
     """One query of the DuckDB layer on the Parquet log (only aggregates come back)."""
     import numpy as np
 
+    from sightline.data import aggregates as A
     from sightline.data import query as Q
     table = Q.Table.parquet(synthetic.DATA_DIR / f"log_{label}.parquet")
     primary = {"model_version": "v1"}
     week = ("ts", "week")
     if name == "confusion_by_group":
-        func = lambda: Q.confusion_counts(table, target="outcome", positive_label="yes", prediction="predicted",
+        func = lambda: A.confusion_counts(table, target="outcome", positive_label="yes", prediction="predicted",
                                           by=["group"], where=primary)
     elif name == "confusion_by_week":
-        func = lambda: Q.confusion_counts(table, target="outcome", positive_label="yes", prediction="predicted",
+        func = lambda: A.confusion_counts(table, target="outcome", positive_label="yes", prediction="predicted",
                                           window=week, where=primary)
     elif name == "drift_histograms":
         # Bin edges are the reference's deciles (the reference is small: pandas is fine there),
@@ -262,16 +263,16 @@ def worker_query(label: str, repeats: int, name: str) -> dict:
             edges[c] = [-np.inf, *inner.tolist(), np.inf]
 
         def func():
-            hist = Q.histograms(table, edges, window=week, where=primary)
-            cats = Q.category_counts(table, synthetic.CATEGORICAL, window=week, where=primary)
+            hist = A.histograms(table, edges, window=week, where=primary)
+            cats = A.category_counts(table, synthetic.CATEGORICAL, window=week, where=primary)
             return hist, cats
 
         ref_table = Q.Table.parquet(synthetic.DATA_DIR / "reference.parquet")
-        ref_counts = _as_bins(Q.histograms(ref_table, edges), Q.category_counts(ref_table, synthetic.CATEGORICAL))
+        ref_counts = _as_bins(A.histograms(ref_table, edges), A.category_counts(ref_table, synthetic.CATEGORICAL))
     elif name == "latency_quantiles":
-        func = lambda: Q.quantiles(table, "latency_ms", by=["model_version"], window=week)
+        func = lambda: A.quantiles(table, "latency_ms", by=["model_version"], window=week)
     elif name == "label_coverage":
-        func = lambda: Q.label_coverage(table, target="outcome", timestamp="ts", unit="week", where=primary)
+        func = lambda: A.label_coverage(table, target="outcome", timestamp="ts", unit="week", where=primary)
     elif name == "sample":
         func = lambda: Q.sample(table, 10_000, seed=SEED, columns=synthetic.FEATURES, where=primary)
     else:

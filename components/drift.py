@@ -13,7 +13,7 @@ from sightline.charts.drift import reliability_chart
 from sightline.core.errors import SightlineInputError
 from sightline.core.section import AMBER, GREEN, RED, Section
 from sightline.core.vocabulary import metric_label, metric_name
-from sightline.drift.section import drift_settings
+from sightline.drift import drift_settings
 
 # Plain-language definitions (tooltips and captions).
 HELP = {

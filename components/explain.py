@@ -12,7 +12,7 @@ from components.cached import explain
 from sightline.charts.explain import waterfall_chart
 from sightline.core.errors import SightlineInputError
 from sightline.data.audit import Audit
-from sightline.explain.section import SPACE_TEXT, ExplainResult, find_row, output_space_text
+from sightline.explain import SPACE_TEXT, ExplainResult, find_row, output_space_text
 
 ROW_KEY = "explain.row_id"          # the id typed in the "one prediction" view
 ERROR_PICK_KEY = "explain.error_pick"  # the confident error picked from the list

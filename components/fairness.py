@@ -10,9 +10,7 @@ import streamlit as st
 from components import chart_view
 from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart, tradeoff_chart
 from sightline.core.vocabulary import METRICS, metric, metric_label, metric_name
-from sightline.fairness.section import RATE_METRICS, ColumnFairness, FairnessResult
-from sightline.fairness.summaries import people
-from sightline.fairness.whatif import CONSTRAINTS, DEFAULT_SAMPLE_SIZE, rates_at_thresholds
+from sightline.fairness import CONSTRAINTS, DEFAULT_SAMPLE_SIZE, RATE_METRICS, ColumnFairness, FairnessResult, people, rates_at_thresholds
 
 WHATIF_COLUMN_KEY = "fairness.whatif.column"
 WHATIF_CONSTRAINT_KEY = "fairness.whatif.constraint"

@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from components import chart_view
-from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS
-from sightline.operations.section import DEFAULT_WINDOW, OPERATIONS_WINDOWS
+from sightline.operations import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, OPERATIONS_WINDOWS
 from sightline.stats.windows import WINDOWS
 
 WINDOW_KEY = "operations.window"

@@ -10,7 +10,7 @@ import streamlit as st
 from components import chart_view
 from sightline.charts.performance import confusion_chart, threshold_chart
 from sightline.core.vocabulary import metric, metric_label
-from sightline.performance.section import confusion_from_counts, confusion_long
+from sightline.performance import confusion_from_counts, confusion_long
 
 BASELINE_NAMES = {
     "majority_class": "Majority class (zero rule)", "class_prior_random": "Random (class shares)",

@@ -10,8 +10,7 @@ import streamlit as st
 from components import chart_view
 from sightline.charts.slices import simpson_chart, slice_labels, slice_metric_chart
 from sightline.core.vocabulary import METRICS
-from sightline.slices.encoding import DEFAULT_N_BINS
-from sightline.slices.outcomes import TASK_METRICS
+from sightline.slices import DEFAULT_N_BINS, TASK_METRICS
 
 COLUMNS_KEY = "slices.columns"      # the columns to slice by
 COMBINE_KEY = "slices.combine"      # each column alone, or their intersections

@@ -7,7 +7,7 @@ from components import cache, router, state
 from components import performance as ui
 from components.cached import calibration
 from components.verdicts import render_verdict
-from sightline.calibration.section import MIN_BIN_COUNT, overall_and_groups
+from sightline.calibration import MIN_BIN_COUNT, overall_and_groups
 from sightline.charts.calibration import group_reliability_chart, reliability_chart
 from sightline.core.section import AMBER, GREEN, RED
 from sightline.core.vocabulary import metric_label

@@ -8,8 +8,7 @@ from components import chart_view, router, state
 from components import drift as ui
 from components.cached import drift
 from sightline.charts import drift as charts
-from sightline.drift.settings import DRIFT_WINDOWS
-from sightline.drift.windows import flagged_windows_text
+from sightline.drift import DRIFT_WINDOWS, flagged_windows_text
 
 router.ensure_routed()
 

@@ -8,7 +8,7 @@ from components.cached import explain
 from components.explain import compute_result, drawn_text, render_local, render_provenance
 from components.verdicts import render_verdict
 from sightline.charts.explain import beeswarm_chart, dependence_chart, drawn_rows, group_importance_chart, importance_bar, importance_shift_chart
-from sightline.explain.section import (
+from sightline.explain import (
     DOMINANT_SHARE,
     NEGLIGIBLE_SHARE,
     NOTABLE_SHARE_GAP,

@@ -8,9 +8,7 @@ from components.cached import fairness
 from components.fairness import WHATIF_COLUMN_KEY, WHATIF_CONSTRAINT_KEY, render_column, threshold_sliders, tradeoff_view, whatif_results
 from components.verdicts import render_verdict
 from sightline.core.errors import MissingInputError
-from sightline.fairness.section import fairness_verdict
-from sightline.fairness.summaries import TASK_SUMMARIES
-from sightline.fairness.whatif import CONSTRAINTS
+from sightline.fairness import CONSTRAINTS, TASK_SUMMARIES, fairness_verdict
 
 router.ensure_routed()
 

@@ -8,8 +8,7 @@ from components.operations import chart_with_table, incident_sentences, ms_table
 from components.verdicts import render_verdict
 from sightline.charts.operations import invalid_rate_chart, latency_distribution_chart, latency_over_time_chart, throughput_chart
 from sightline.core.errors import MissingInputError
-from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS
-from sightline.operations.section import DEFAULT_WINDOW, operations_verdict
+from sightline.operations import DEFAULT_WINDOW, INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, operations_verdict
 from sightline.stats.windows import WINDOWS
 
 router.ensure_routed()

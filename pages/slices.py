@@ -10,7 +10,7 @@ from components.verdicts import render_verdict
 from sightline.core.errors import MissingInputError
 from sightline.core.section import NOT_COMPUTED, UNAVAILABLE
 from sightline.core.vocabulary import METRICS
-from sightline.slices.section import min_slice_size
+from sightline.slices import min_slice_size
 
 router.ensure_routed()
 

@@ -16,7 +16,7 @@ from sightline.charts.versions import (
     score_scatter_chart,
 )
 from sightline.core.errors import MissingInputError
-from sightline.versions.section import NO_VERSION_COLUMN, ONE_VERSION, versions_verdict
+from sightline.versions import NO_VERSION_COLUMN, ONE_VERSION, versions_verdict
 
 router.ensure_routed()
 

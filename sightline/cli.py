@@ -1,8 +1,9 @@
 """Command line: ``python -m sightline report|validate AUDIT.yaml``.
 
-Exit status: 0 done; 1 done but a ``--fail-on`` gate failed; 2 bad input, with one line on
-stderr naming the file, column or value (never a traceback); 3 an internal error (a bug:
-rerun with ``--debug`` for the traceback and report it).
+Exit status: 0 done; 1 done but a ``--fail-on`` area did not pass (one of its gates in the audit
+file failed or was not evaluated; for an area without gates: its verdict is red, or it has no
+result); 2 bad input, with one line on stderr naming the file, column or value (never a
+traceback); 3 an internal error (a bug: rerun with ``--debug`` for the traceback and report it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sightline.core.text import PROSE_LIMIT, short_words
 from sightline.data.audit import _read, load_audit
 from sightline.data.spec import load_spec
 from sightline.data.validation import ERROR, validate_inputs
-from sightline.report.gates import GATES, evaluate_gates
+from sightline.report.gates import FAIL_ON_AREAS, GATES, PASSED, check_areas
 from sightline.report.registry import build_report, default_workers, report_json
 
 EXIT_OK, EXIT_GATE, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
@@ -34,8 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="run every analysis and write report.json and the model card")
     rep.add_argument("audit", help="path to audit.yaml")
     rep.add_argument("--out", required=True, help="output folder (created if missing)")
-    rep.add_argument("--fail-on", default="", help="comma-separated gate areas that make the exit status 1 when they fail: "
-                                                   "performance,calibration,fairness,drift,operations")
+    rep.add_argument("--fail-on", default="", metavar="AREA,…",
+                     help="comma-separated areas that make the exit status 1 when they do not pass: an area with gates: in the "
+                          "audit file fails when one of them fails or cannot be evaluated; any other area fails when its verdict "
+                          "is red or it has no result (amber and green pass). Areas: " + ",".join(FAIL_ON_AREAS))
     rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     rep.add_argument("--workers", type=int, default=0,
                      help="areas computed at the same time (threads; default: the number of cores, at most 4; one above 2.5M rows in memory, to bound memory)")
@@ -66,16 +69,18 @@ def _validate(args) -> int:
 
 
 def _gate_areas(text: str) -> list[str]:
-    """The areas named by ``--fail-on`` (comma-separated). A name that is no gate's area raises
-    :class:`SpecError`: a misspelt area would otherwise switch its gates off without a word."""
+    """The areas named by ``--fail-on`` (comma-separated, each once). A name that is not one of
+    :data:`~sightline.report.gates.FAIL_ON_AREAS` raises :class:`SpecError`: a misspelt area would
+    otherwise switch its check off without a word."""
 
-    known = list(dict.fromkeys(g.area for g in GATES.values()))
-    wanted = [a.strip() for a in text.split(",") if a.strip()]
-    unknown = [a for a in wanted if a not in known]
+    wanted = list(dict.fromkeys(a.strip() for a in text.split(",") if a.strip()))
+    unknown = [a for a in wanted if a not in FAIL_ON_AREAS]
     if unknown:
         names = ", ".join(repr(a) for a in unknown)
+        gated = {g.area for g in GATES.values()}
+        with_gates, by_verdict = [a for a in FAIL_ON_AREAS if a in gated], [a for a in FAIL_ON_AREAS if a not in gated]
         raise SpecError(f"--fail-on: {names} {'is not an area' if len(unknown) == 1 else 'are not areas'} with gates — "
-                        f"use any of {','.join(known)}")
+                        f"use any of {','.join(with_gates)} (gates: or verdict) or {','.join(by_verdict)} (verdict only)")
     return wanted
 
 
@@ -96,13 +101,10 @@ def _report(args) -> int:
     with ChartPrerenderer() as charts:
         report = build_report(audit, progress=None if args.quiet else (lambda area: print(f"computing {area} …", flush=True)),
                               workers=workers, on_section=charts.submit)
-        (out / "report.json").write_text(report_json(report), encoding="utf-8")
+        checks = check_areas(report, wanted) if wanted else []
+        (out / "report.json").write_text(_report_text(report, wanted, checks), encoding="utf-8")
         graphics = charts.graphics(report)
     written = ["report.json"] + write_card_files(report, out, doc=assemble_card(report, graphics=graphics))
-    failed = []
-    if wanted:
-
-        failed = [g for g in evaluate_gates(report) if g.area in wanted and not g.passed]
     if not args.quiet:
         for area, section in report.sections.items():
             print(f"{area:15s} {section.verdict.status:13s} {short_words(section.verdict.headline, PROSE_LIMIT)}")
@@ -111,11 +113,20 @@ def _report(args) -> int:
     if broken:
         print(f"internal error in {', '.join(broken)} (the other sections were written) — rerun with --debug and report it", file=sys.stderr)
         return EXIT_BUG
-    if failed:
-        for g in failed:
-            print(f"gate {'not evaluated' if g.passed is None else 'failed'}: {g.describe()}", file=sys.stderr)
-        return EXIT_GATE
-    return EXIT_OK
+    for status, line in (line for check in checks for line in check.lines()):
+        if status != PASSED:
+            print(f"gate {status}: {line}", file=sys.stderr)
+        elif not args.quiet:  # the user sees every area asked for was checked, and on what
+            print(f"gate {status}: {line}")
+    return EXIT_GATE if any(c.passed is not True for c in checks) else EXIT_OK
+
+
+def _report_text(report, wanted: list[str], checks) -> str:
+    """report.json; with ``--fail-on``, its outcome under ``fail_on`` (README, "report.json")."""
+    if not wanted:
+        return report_json(report)
+    outcome = {"areas": wanted, "passed": all(c.passed is True for c in checks), "checks": [c.to_dict() for c in checks]}
+    return report_json(report, extra={"fail_on": outcome})
 
 
 def main(argv: list[str] | None = None) -> int:

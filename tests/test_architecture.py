@@ -1,6 +1,8 @@
 """House rules that keep the design honest (DESIGN.md, "Architecture")."""
 
 import ast
+import importlib
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -196,7 +198,29 @@ def test_no_module_re_exports_another():
     assert facades == [], "\n".join(facades)
 
 
+AREA_PACKAGES = ("performance", "slices", "calibration", "explain", "fairness", "drift", "operations", "versions")
+
+
 def test_every_package_has_a_small_public_face():
+    """Every package says what it holds; every analysis area has a public face (``__all__``) that
+    names only what its modules define, and the UI imports an area through that face only."""
     for init in ENGINE.glob("*/__init__.py"):
         tree = ast.parse(init.read_text(encoding="utf-8"))
         assert ast.get_docstring(tree), f"{init.relative_to(ROOT)} says what the package holds"
+    for area in AREA_PACKAGES:
+        package = importlib.import_module(f"sightline.{area}")
+        face = getattr(package, "__all__", None)
+        assert face and len(face) <= 30, f"sightline/{area}/__init__.py lists its public names in __all__ (a small face)"
+        for name in face:
+            assert getattr(package, name).__module__.startswith(f"sightline.{area}.") if callable(getattr(package, name)) else True, name
+    reaching_in = []
+    for path in [*ROOT.glob("pages/*.py"), *ROOT.glob("components/**/*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sightline.")):
+                continue
+            parts = node.module.split(".")
+            if parts[1] in AREA_PACKAGES and (len(parts) > 2 or any(hasattr(importlib.import_module(node.module), a.name)
+                                                                     and inspect.ismodule(getattr(importlib.import_module(node.module), a.name))
+                                                                     for a in node.names)):
+                reaching_in.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}")
+    assert reaching_in == [], "pages import an area through its face (sightline.<area>):\n" + "\n".join(reaching_in)

@@ -312,7 +312,7 @@ def test_markdown_card_escapes_fields_and_category_values(hostile_report):
 
 
 def test_an_intersection_of_too_many_groups_is_left_out_with_a_note(tmp_path):
-    from sightline.fairness.section import fairness_result
+    from sightline.fairness import fairness_result
 
     n, k = 8000, 40  # two columns of 40 values each: ~1,600 combinations present, more than MAX_GROUPS
     rng = np.random.default_rng(5)
@@ -330,7 +330,7 @@ def test_an_intersection_of_too_many_groups_is_left_out_with_a_note(tmp_path):
 
 def test_the_rates_chart_draws_the_largest_groups_and_the_reference():
     from sightline.charts.fairness import MAX_CHART_GROUPS, group_rates_chart
-    from sightline.fairness.section import group_metrics
+    from sightline.fairness.groups import group_metrics
 
     rng = np.random.default_rng(2)
     groups = np.repeat([f"g{i:03d}" for i in range(100)], np.arange(100) + 31)  # g099 largest, g000 smallest

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from components import cache
 from components.cached import per_audit
-from sightline.calibration.section import CalibrationResult, calibration_result
+from sightline.calibration import CalibrationResult, calibration_result
 from sightline.data.audit import Audit
 
 

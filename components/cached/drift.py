@@ -10,9 +10,7 @@ import pandas as pd
 from components import cache
 from components.cached import per_audit
 from sightline.data.audit import Audit
-from sightline.drift.reference import column_distribution
-from sightline.drift.settings import drift_settings
-from sightline.drift.timeline import DriftOverTime, drift_over_time
+from sightline.drift import DriftOverTime, column_distribution, drift_over_time, drift_settings
 
 
 @per_audit(max_entries=16)

@@ -11,8 +11,16 @@ import pandas as pd
 from components.cached import per_audit
 from sightline.core.section import Section
 from sightline.data.audit import Audit
-from sightline.explain import section as engine
-from sightline.explain.results import ExplainResult, LocalExplanation, explain_settings
+from sightline.explain import (
+    ExplainResult,
+    LocalExplanation,
+    explain_audit,
+    explain_row,
+    explain_settings,
+    find_row,
+    section_from_result,
+)
+from sightline.explain import confident_errors as most_confident_errors
 
 
 # SHAP runs OUTSIDE a cached function so that its progress bar can update (Streamlit cannot replay
@@ -33,13 +41,13 @@ def result(audit: Audit, progress: Callable[[float, str], None] | None = None) -
         progress(0.0, "Explaining the predictions (started in the background when the audit loaded)…")
     with box["lock"]:
         if "result" not in box:
-            box["result"] = engine.explain_audit(audit, settings, progress=progress)
+            box["result"] = explain_audit(audit, settings, progress=progress)
     return box["result"]
 
 
 @per_audit(max_entries=8)
 def _section(audit: Audit, settings: tuple, *, explained: ExplainResult) -> Section:
-    return engine.section_from_result(audit, explained)
+    return section_from_result(audit, explained)
 
 
 def section(audit: Audit, explained: ExplainResult) -> Section:
@@ -49,7 +57,7 @@ def section(audit: Audit, explained: ExplainResult) -> Section:
 
 @per_audit(max_entries=256)
 def _row(audit: Audit, settings: tuple, row_id: str, *, explained: ExplainResult) -> LocalExplanation:
-    return engine.explain_row(explained, audit, engine.find_row(audit, row_id))
+    return explain_row(explained, audit, find_row(audit, row_id))
 
 
 def row(audit: Audit, explained: ExplainResult, row_id: str) -> LocalExplanation:
@@ -61,4 +69,4 @@ def row(audit: Audit, explained: ExplainResult, row_id: str) -> LocalExplanation
 @per_audit(max_entries=8, copies=True)
 def confident_errors(audit: Audit, n: int) -> pd.DataFrame:
     """The ``n`` most confident wrong predictions among labelled ones (a DataFrame)."""
-    return engine.confident_errors(audit, n)
+    return most_confident_errors(audit, n)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from components import cache
 from components.cached import per_audit
 from sightline.data.audit import Audit
-from sightline.fairness.section import FairnessResult, fairness_result
-from sightline.fairness.whatif import Tradeoff, WhatIfInputs, tradeoff_curve, whatif_inputs
+from sightline.fairness import FairnessResult, Tradeoff, WhatIfInputs, fairness_result, tradeoff_curve, whatif_inputs
 
 
 @per_audit(max_entries=8)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from components import cache
 from components.cached import per_audit
 from sightline.data.audit import Audit
-from sightline.operations.section import OperationsResult, operations_result
+from sightline.operations import OperationsResult, operations_result
 
 
 @per_audit(max_entries=16)

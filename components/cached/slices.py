@@ -8,7 +8,7 @@ import pandas as pd
 from components import cache
 from components.cached import per_audit
 from sightline.data.audit import Audit
-from sightline.slices.inputs import SliceData, slice_data
+from sightline.slices import SliceData, slice_data
 
 
 @per_audit(max_entries=8)

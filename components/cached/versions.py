@@ -6,7 +6,7 @@ from __future__ import annotations
 from components import cache
 from components.cached import per_audit
 from sightline.data.audit import Audit
-from sightline.versions.section import VersionComparison, compare_versions
+from sightline.versions import VersionComparison, compare_versions
 
 
 @per_audit(max_entries=16)

@@ -118,14 +118,16 @@ def summary_blocks(doc: ModelCardDocument) -> list:
 
 def gate_blocks(doc: ModelCardDocument) -> list:
     if not doc.gates:
-        return [Paragraph("No gates are set. Add thresholds under gates: in the audit file (e.g. min_roc_auc: 0.85, "
-                          "max_demographic_parity_difference: 0.1) and run python -m sightline report --fail-on … in CI.", muted=True)]
+        return [Paragraph("No gates are set, so python -m sightline report --fail-on AREA fails a CI step when that area's "
+                          "verdict is red or it has no result. Thresholds under gates: in the audit file (e.g. min_roc_auc: 0.85, "
+                          "max_demographic_parity_difference: 0.1) decide their area instead.", muted=True)]
     rows = tuple((g.area, g.name + (f" [{g.slice}]" if g.slice else ""), g.comparison,
                   number(g.value) if g.value is not None else EMPTY, GATE_WORDS[g.status] + (f" — {g.note}" if g.note else ""))
                  for g in doc.gates)
     return [Table(("Area", "Gate", "Rule", "Value", "Result"), _cells(rows), key="gates"),
             Paragraph("A gate whose metric is absent is not evaluated and does not count as passed; "
-                      "with --fail-on it fails the CI step.", muted=True)]
+                      "with --fail-on it fails the CI step. Under --fail-on, an area with gates here is decided by them alone, "
+                      "any other area by its verdict (red fails).", muted=True)]
 
 
 def details_blocks(doc: ModelCardDocument) -> list:

@@ -8,17 +8,19 @@ import pandas as pd
 from sightline.charts import PRIMARY, WIDTH
 
 
-def label_coverage_chart(coverage: pd.DataFrame) -> alt.Chart:
+def label_coverage_chart(coverage: pd.DataFrame, version: str | None = None) -> alt.Chart:
     """Bars of logged rows per window, the labelled part darker.
 
     Input: :func:`sightline.data.summary.label_coverage_by_window` output
-    (window, rows, labelled, coverage).
+    (window, rows, labelled, coverage); ``version``: the model version the rows are of, named in
+    the title (None: the log has one model).
     """
+    title = "Predictions per week and label arrival" + (f" (model {version})" if version else "")
     long = coverage.assign(awaiting=coverage["rows"] - coverage["labelled"]).melt(
         id_vars=["window", "coverage"], value_vars=["labelled", "awaiting"], var_name="label", value_name="count")
     long["label"] = long["label"].map({"labelled": "label arrived", "awaiting": "awaiting label"})
     return (
-        alt.Chart(long, title="Predictions per week and label arrival", width=WIDTH, height=220)
+        alt.Chart(long, title=title, width=WIDTH, height=220)
         .mark_bar()
         .encode(
             x=alt.X("yearmonthdate(window):O", title="week starting", axis=alt.Axis(format="%b %d", labelAngle=0)),

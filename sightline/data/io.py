@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sightline.core.errors import DataError, SightlineInputError
-from sightline.data import sql_guard
+from sightline.data import sql_connections, sql_guard
 from sightline.data.spec import Source
 
 log = logging.getLogger(__name__)
@@ -184,16 +184,16 @@ def read_sql(url: str, query: str, *, base_dir: Path | str | None = ".", what: s
     if sql_guard.is_duckdb_url(url):
         import duckdb
 
-        db = sql_guard.duckdb_database(url, what=what)
-        folders = sql_guard.readable_folders(base_dir, None if db == ":memory:" else Path(db).parent)
+        db = sql_connections.duckdb_database(url, what=what)
+        folders = sql_connections.readable_folders(base_dir, None if db == ":memory:" else Path(db).parent)
         try:
-            with sql_guard.duckdb_connection(db, folders=folders) as con:
+            with sql_connections.duckdb_connection(db, folders=folders) as con:
                 df = con.execute(statement).df()
         except duckdb.Error as exc:
-            raise sql_guard.duckdb_failure(exc, what=what) from None
+            raise sql_connections.duckdb_failure(exc, what=what) from None
     else:
         try:
-            with sql_guard.sqlalchemy_connection(url, what=what) as (sa, conn):
+            with sql_connections.sqlalchemy_connection(url, what=what) as (sa, conn):
                 df = pd.read_sql(sa.text(statement), conn)
         except SightlineInputError:
             raise

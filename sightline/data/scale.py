@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.core.errors import SpecError
-from sightline.data import query
+from sightline.data import aggregates, query
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def source_rows(source, base_dir: Path) -> int | None:
     if source.is_sql:
         if not source.sql_url().startswith("duckdb://"):
             return None
-        return int(query.row_counts(query.Table.from_source(source, base_dir))["rows"].sum())
+        return int(aggregates.row_counts(query.Table.from_source(source, base_dir))["rows"].sum())
     path = source.resolve(base_dir)
     if path.suffix.lower() != ".parquet" or not path.is_file():
         return None
@@ -188,22 +188,22 @@ def whole_log_figures(audit) -> dict | None:
     out: dict[str, Any] = {"rows": sample.population, "sample_rows": sample.rows, "engine": "DuckDB",
                            "source": table.label, "primary_version": audit.primary_version}
     if cols.model_version:
-        v = query.row_counts(table, by=[cols.model_version])
+        v = aggregates.row_counts(table, by=[cols.model_version])
         out["versions"] = {str(a): int(b) for a, b in zip(v[cols.model_version], v["rows"])}
     if cols.target and cols.timestamp:
-        cov = query.label_coverage(table, target=cols.target, timestamp=cols.timestamp, unit="week", where=where)
+        cov = aggregates.label_coverage(table, target=cols.target, timestamp=cols.timestamp, unit="week", where=where)
         out["label_coverage"] = [{"week": str(pd.Timestamp(w).date()), "rows": int(r), "labelled": int(lab),
                                   "coverage": float(c)} for w, r, lab, c in
                                  zip(cov["window"], cov["rows"], cov["labelled"], cov["coverage"])]
     if spec.task == "binary" and cols.target and (cols.prediction or cols.score):
         args = dict(target=cols.target, positive_label=spec.positive_label, where=where, **_prediction_args(audit))
-        overall = query.confusion_counts(table, **args)
+        overall = aggregates.confusion_counts(table, **args)
         labelled = audit.labelled()
         out["overall"] = {"whole_log": _rates(overall.iloc[0]) if len(overall) else None,
                           "sample": _rates(_sample_counts(audit, labelled)) if len(labelled) else None}
         groups = []
         for col in cols.sensitive:
-            whole = query.confusion_counts(table, by=[col], **args)
+            whole = aggregates.confusion_counts(table, by=[col], **args)
             for _, row in whole.iterrows():
                 value = row[col]
                 part = labelled[labelled[col].astype(str) == str(value)] if value is not None and not pd.isna(value) else labelled.iloc[0:0]
@@ -212,7 +212,7 @@ def whole_log_figures(audit) -> dict | None:
         out["groups"] = groups
     if cols.latency_ms:
         by = [cols.model_version] if cols.model_version else []
-        q = query.quantiles(table, cols.latency_ms, by=by)
+        q = aggregates.quantiles(table, cols.latency_ms, by=by)
         out["latency"] = [{"version": str(r[cols.model_version]) if by else None, "n": int(r["n"]),
                            **{k: float(r[k]) for k in ("p50", "p90", "p95", "p99")}} for _, r in q.iterrows()]
     out["seconds"] = round(time.perf_counter() - started, 2)

@@ -39,6 +39,12 @@ class DataSummary:
     # Sensitive / slice columns left out of every grouping: column -> distinct values (see
     # sightline.data.validation.MAX_GROUPS); a validation finding says the same in words.
     refused_groups: dict = field(default_factory=dict)
+    # Labelled rows of every model version together (in memory): the validation note's coverage
+    # counts these, while ``label_coverage`` is of the primary version only.
+    current_labelled_rows: int = 0
+    # column -> group -> labelled rows of the primary version: what Performance, Calibration and
+    # Fairness count a group's error rates on (``sensitive`` counts every primary row).
+    sensitive_labelled: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,8 +55,11 @@ def _iso(ts) -> str | None:
 
 
 def data_summary(audit: Audit) -> DataSummary:
-    """Summarise a loaded audit for the Overview page and report.json (primary version rows
-    for coverage; all rows for versions)."""
+    """Summarise a loaded audit for the Overview page and report.json.
+
+    Subsets: time span, ``label_coverage``, ``labelled_rows`` and the sensitive groups count the
+    primary version's rows (``sensitive_labelled`` its labelled rows); ``versions``,
+    ``current_rows`` and ``current_labelled_rows`` every version in memory; ``log_rows`` the whole log."""
     spec, primary = audit.spec, audit.primary
     labelled = audit.labelled()
     ts = audit.timestamps(primary)
@@ -66,6 +75,7 @@ def data_summary(audit: Audit) -> DataSummary:
     numeric = [f for f in audit.features if pd.api.types.is_numeric_dtype(primary[f])]
     sensitive = {c: {str(k): int(v) for k, v in primary[c].value_counts(dropna=False).items()}
                  for c in spec.columns.sensitive if c in primary.columns}
+    sensitive_labelled = {c: {str(k): int(v) for k, v in labelled[c].value_counts(dropna=False).items()} for c in sensitive}
     return DataSummary(
         name=spec.name, task=spec.task,
         current_rows=int(len(audit.current)), primary_rows=int(len(primary)),
@@ -83,6 +93,8 @@ def data_summary(audit: Audit) -> DataSummary:
         log_rows=audit.log_sample.population if audit.log_sample else int(len(audit.current)),
         sample=audit.log_sample.provenance() if audit.log_sample else None,
         refused_groups=dict(getattr(audit, "refused_groups", None) or {}),
+        current_labelled_rows=int(len(audit.labelled(audit.current))),
+        sensitive_labelled=sensitive_labelled,
     )
 
 

@@ -33,7 +33,8 @@ from sightline.charts import drift as charts
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.data.audit import Audit
 from sightline.drift import windows as dw
-from sightline.drift.reference import DriftVsReference, _pct, calibrator_for, drift_vs_reference, feature_distribution
+from sightline.drift.effects import feature_distribution, percent_text
+from sightline.drift.reference import DriftVsReference, calibrator_for, drift_vs_reference
 from sightline.drift.settings import (
     _prediction_column,
     _require_reference,
@@ -101,15 +102,15 @@ def drift_verdict(vs: DriftVsReference, ot: DriftOverTime, label_free: dict | No
         msg = f"label shift in {dw.flagged_windows_text(w['window'], w['label_shift'], window)}"
         if "positive_rate" in w.columns:
             hit = w[w["label_shift"]]
-            msg += (f" (positive rate {_pct(float(hit['positive_rate'].mean()))} vs "
-                    f"{_pct(float(w['reference_positive_rate'].iloc[0]))} in the reference)")
+            msg += (f" (positive rate {percent_text(float(hit['positive_rate'].mean()))} vs "
+                    f"{percent_text(float(w['reference_positive_rate'].iloc[0]))} in the reference)")
         detail.append(msg)
     if len(ot.segments) and ot.segments["significant"].any():
         s = ot.segments[ot.segments["significant"] & (ot.segments["z"] > 0)]
         if len(s):
             top = s.iloc[0]
             detail.append(f"concept drift: in {top['feature']} = {top['segment']}, {dw.window_label(pd.Timestamp(top['window']), window)}, "
-                          f"{_pct(top['observed_rate'])} of outcomes were positive where the scores imply {_pct(top['score_rate'])}")
+                          f"{percent_text(top['observed_rate'])} of outcomes were positive where the scores imply {percent_text(top['score_rate'])}")
     if len(w) and "below_estimate" in w.columns and w["below_estimate"].any():
         detail.append(f"realised accuracy fell below the label-free estimate in "
                       f"{dw.flagged_windows_text(w['window'], w['below_estimate'], window)}: "

@@ -1,7 +1,6 @@
 """SHAP algorithms independent of any backend: tracing a fitted preprocessing step's output
 columns back to the original features, and model-agnostic permutation SHAP
 (:func:`permutation_shap`, the algorithm of ``shap.PermutationExplainer``).
-Re-exported by :mod:`sightline.explain.section`.
 """
 
 from __future__ import annotations

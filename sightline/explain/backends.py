@@ -3,7 +3,6 @@
 Holds the model-artifact backend (tree, linear or permutation SHAP on a fitted estimator or
 Pipeline), the precomputed backend (``shap_<feature>`` columns in the log), the surrogate backend
 (:mod:`sightline.explain.surrogate`), and :func:`build_backend`, which picks one in that order.
-Re-exported by :mod:`sightline.explain.section`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ Holds: the ``explain:`` defaults and thresholds, :class:`ExplainSettings`, the r
 (:class:`Additivity`, :class:`Explanation`, :class:`LocalExplanation`, :class:`ExplainResult`),
 stratified sampling, and the tables built from SHAP values (global importance, importance by
 group, importance shift, additivity check, folding encoded columns back to features).
-Re-exported by :mod:`sightline.explain.section`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from sightline.fairness.section import fairness_summaries, group_codes, group_metrics
+from sightline.fairness.groups import group_codes, group_metrics
+from sightline.fairness.summaries import fairness_summaries
 
 log = logging.getLogger(__name__)
 

@@ -225,9 +225,10 @@ def operations_verdict(result: OperationsResult) -> Verdict:
             if len(own):
                 when = ", ".join(dict.fromkeys(_fmt_day(s) for s in own["start"]))
                 statuses.append(RED if ongoing else AMBER)
-                sentences.append(f"latency is usually steady (median {_fmt_ms(p50)}, p99 {_fmt_ms(p99)}), but "
+                sentences.append(f"latency is usually steady (median {_fmt_ms(p50)}, p99 {_fmt_ms(p99)} over all requests), but "
                                  f"{len(own)} short incident{'s' if len(own) > 1 else ''} ({when}) pushed the {result.window}'s p99 "
-                                 f"up to {own['ratio'].max():.1f}× its usual {_fmt_ms(float(own['typical_p99_ms'].iloc[0]))}"
+                                 f"up to {own['ratio'].max():.1f}× its usual {WINDOWS[result.window].adjective} p99 of "
+                                 f"{_fmt_ms(float(own['typical_p99_ms'].iloc[0]))}"
                                  + (" and the latest window is still slow" if ongoing else ""))
             else:
                 statuses.append(GREEN)
@@ -244,7 +245,9 @@ def operations_verdict(result: OperationsResult) -> Verdict:
     if len(others):
         per = others.groupby("model_version").size()
         sentences.append(" and ".join(f"{v} had {k} incident{'s' if k > 1 else ''}" for v, k in per.items()) + " too")
-    headline = f"For {primary}, " + sentences[0] + ("; " + "; ".join(sentences[1:]) if len(sentences) > 1 else "") + "."
+    lead = "" if primary == SINGLE_MODEL else f"For {primary}, "  # a log without versions has no name to give
+    body = sentences[0] + ("; " + "; ".join(sentences[1:]) if len(sentences) > 1 else "") + "."
+    headline = lead + (body if lead else body[:1].upper() + body[1:])
     gate_text = f"p99 limit {gate:g} ms (gates.max_p99_latency_ms)" if gate is not None else "no p99 limit set (gates.max_p99_latency_ms)"
     detail = (f"Percentiles of {WINDOWS[result.window].adjective} windows; incidents are windows whose p99 is ≥ "
               f"{result.settings['incident_factor']:g}× the version's typical window p99; {gate_text}; "

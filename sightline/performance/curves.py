@@ -1,4 +1,4 @@
-"""Curves and confusion matrices for the performance metrics (re-exported by :mod:`sightline.performance.section`).
+"""Curves and confusion matrices for the performance metrics.
 
 Holds the ROC, precision-recall and threshold curves (computed on every row after one sort,
 :class:`RankedScores`, and thinned to at most :data:`CURVE_POINTS` points for drawing), the

@@ -1,4 +1,4 @@
-"""Metric tables with confidence intervals and naive baselines (re-exported by :mod:`sightline.performance.section`).
+"""Metric tables with confidence intervals and naive baselines.
 
 Holds :func:`binary_metrics`, :func:`multiclass_metrics` and :func:`regression_metrics`
 (95% intervals: Wilson for proportions, a normal approximation for means of per-row losses,

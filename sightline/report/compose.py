@@ -7,9 +7,8 @@ from sightline.charts.operations import latency_over_time_chart, throughput_char
 from sightline.charts.versions import metric_difference_chart
 from sightline.core.section import Chart, Section
 from sightline.data.audit import Audit
-from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS
-from sightline.operations.section import operations_metrics, operations_report, operations_result, operations_verdict
-from sightline.versions.section import compare_versions, versions_report
+from sightline.operations import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, operations_metrics, operations_report, operations_result, operations_verdict
+from sightline.versions import compare_versions, versions_report
 
 
 def operations_section(audit: Audit) -> Section:

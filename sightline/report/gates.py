@@ -6,7 +6,15 @@
 docs/ENGINE.md) — it never recomputes a number — and returns one :class:`GateResult` per gate
 (fairness gates: one per sensitive column or intersection). A gate whose metric is absent
 (area not computed, input missing, value undefined) is *not evaluated*: ``passed`` is None,
-never True. ``python -m sightline report --fail-on …`` turns failures into exit status 1.
+never True.
+
+``python -m sightline report --fail-on AREA,…`` asks :func:`check_areas` for one
+:class:`AreaCheck` per named area and exits 1 when any does not pass. An area with gates in the
+audit file is decided by those gates alone (they are the contract the team wrote down, so a red
+verdict with every gate passed passes, and the line says so). An area without gates is decided by
+its verdict: red fails, amber and green pass, and an area that has no result (unavailable, not
+computed, not run) is *not evaluated* and fails — an audit that could not check fairness must not
+pass a fairness gate.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ import math
 from dataclasses import dataclass
 
 from sightline.core.errors import SpecError
+from sightline.core.section import AMBER, GREEN, RED
 from sightline.core.vocabulary import METRICS
+from sightline.report.registry import AREAS
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +179,97 @@ def failed_gates(results: list[GateResult], areas: list[str] | None = None) -> l
     without the check having run.
     """
     return [g for g in results if (areas is None or g.area in areas) and g.passed is not True]
+
+
+# -- --fail-on: one pass/fail per area ------------------------------------------------------------
+# Areas with metric gates first (their order in GATES), then the areas only their verdict can fail.
+FAIL_ON_AREAS: tuple[str, ...] = tuple(dict.fromkeys([*(g.area for g in GATES.values()), *AREAS]))
+BY_GATES, BY_VERDICT = "gates", "verdict"
+
+
+@dataclass(frozen=True)
+class AreaCheck:
+    """The ``--fail-on`` outcome of one area.
+
+    ``decided_by`` is ``"gates"`` when the audit file sets gates for the area (``gates`` holds
+    their results and decides alone) or ``"verdict"`` otherwise. ``verdict`` is the area's verdict
+    status (``""`` when the area was not run) and ``headline`` its sentence. ``passed`` is True,
+    False, or None when the area could not be evaluated (counts as not passed).
+    """
+
+    area: str
+    decided_by: str
+    verdict: str
+    headline: str
+    passed: bool | None
+    gates: tuple[GateResult, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return NOT_EVALUATED if self.passed is None else PASSED if self.passed else FAILED
+
+    def describe(self) -> str:
+        """One line saying what decided and why, e.g.
+        ``fairness: verdict is red -> FAILED (no gates for fairness in the audit file, so the verdict decides): By sex: …``."""
+        if self.decided_by == BY_GATES:
+            tally = {}
+            for g in self.gates:
+                tally[g.status] = tally.get(g.status, 0) + 1
+            counts = ", ".join(f"{n} {s if s != FAILED else 'FAILED'}" for s, n in tally.items())
+            gates = f"{len(self.gates)} gate{'s' if len(self.gates) != 1 else ''}"
+            if self.passed:
+                why = f"verdict {self.verdict}, but the gates decide" if self.verdict == RED else f"verdict {self.verdict}"
+                return f"{self.area}: {gates} passed ({why})"
+            return f"{self.area}: {gates}: {counts} -> {self.status.upper()} (verdict {self.verdict or 'none'})"
+        rule = f"no gates for {self.area} in the audit file, so the verdict decides"
+        if not self.verdict:
+            return f"{self.area}: NOT EVALUATED ({self.headline}); an area that was not checked does not pass --fail-on"
+        if self.passed is None:
+            return (f"{self.area}: verdict is {self.verdict} -> NOT EVALUATED ({rule}; an area that could not be checked "
+                    f"does not pass --fail-on): {self.headline}")
+        if self.passed:
+            return f"{self.area}: verdict is {self.verdict} -> passed ({rule}; only red fails)"
+        return f"{self.area}: verdict is {self.verdict} -> FAILED ({rule}): {self.headline}"
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(status, text) lines for CI output: one per gate that did not pass when gates decide and
+        failed, else the one :meth:`describe` line."""
+        if self.decided_by == BY_GATES and self.passed is not True:
+            return [(g.status, g.describe()) for g in self.gates if g.passed is not True]
+        return [(self.status, self.describe())]
+
+    def to_dict(self) -> dict:
+        """JSON-safe form for report.json's ``fail_on.checks``."""
+        return {"area": self.area, "decided_by": self.decided_by, "verdict": self.verdict or None, "status": self.status,
+                "message": self.describe(),
+                "gates": [{"name": g.name, "slice": g.slice, "metric": g.metric, "direction": g.direction,
+                           "threshold": g.threshold, "value": g.value, "status": g.status, "note": g.note} for g in self.gates]}
+
+
+def check_areas(report, areas: list[str], results: list[GateResult] | None = None) -> list[AreaCheck]:
+    """The ``--fail-on`` decision for each of ``areas`` (names from :data:`FAIL_ON_AREAS`).
+
+    Inputs: a :class:`sightline.report.registry.Report` (its sections' verdicts and the audit's
+    ``gates:``), the area names, and optionally the :func:`evaluate_gates` results already
+    computed for it. Output: one :class:`AreaCheck` per area, in the order given. An area whose
+    gates are set in the audit file passes when every one of them passed (whatever its verdict);
+    any other area passes when its verdict is green or amber, fails when it is red, and is not
+    evaluated when it has no result. Raises :class:`SpecError` for a bad gate threshold.
+    """
+    results = evaluate_gates(report) if results is None else results
+    checks = []
+    for area in areas:
+        section = report.sections.get(area)
+        verdict = section.verdict.status if section is not None else ""
+        headline = section.verdict.headline if section is not None else f"the {area} area was not run"
+        gates = tuple(g for g in results if g.area == area)
+        if gates:
+            passed = True if all(g.passed is True for g in gates) else None if not any(g.passed is False for g in gates) else False
+            checks.append(AreaCheck(area, BY_GATES, verdict, headline, passed, gates))
+        elif verdict in (GREEN, AMBER):
+            checks.append(AreaCheck(area, BY_VERDICT, verdict, headline, True))
+        elif verdict == RED:
+            checks.append(AreaCheck(area, BY_VERDICT, verdict, headline, False))
+        else:  # unavailable, not_computed, or not run: nothing was checked
+            checks.append(AreaCheck(area, BY_VERDICT, verdict, headline, None))
+    return checks

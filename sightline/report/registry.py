@@ -233,6 +233,7 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
-def report_json(report: Report) -> str:
-    """report.json text: indented, keys in a stable order."""
-    return json.dumps(to_jsonable(report_to_dict(report)), indent=2, ensure_ascii=False)
+def report_json(report: Report, extra: dict | None = None) -> str:
+    """report.json text: indented, keys in a stable order; ``extra`` top-level keys after the
+    report's own (e.g. the CLI's ``fail_on`` outcome)."""
+    return json.dumps(to_jsonable({**report_to_dict(report), **(extra or {})}), indent=2, ensure_ascii=False)

@@ -3,7 +3,7 @@
 A categorical column keeps its values (missing values become the slice ``(missing)``; beyond
 :data:`MAX_LEVELS` the rarest values are pooled as ``(other)``); a numeric column is cut at its
 quantiles into ``n_bins`` bins labelled by the smallest and largest value inside (``37–45``).
-Used by :mod:`sightline.slices.section` (which re-exports these names) and :mod:`sightline.slices.simpson`.
+Used by :mod:`sightline.slices.inputs` and :mod:`sightline.slices.simpson`.
 """
 
 from __future__ import annotations

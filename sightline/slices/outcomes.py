@@ -4,7 +4,7 @@ Holds :class:`Outcomes` (what happened per row), :class:`GroupStats` with :func:
 :func:`mask_stats` (sufficient statistics per group, one ``np.bincount`` per partition), the
 metric catalogue (:data:`METRICS`, :data:`TASK_METRICS`) and :func:`metrics_frame` /
 :func:`overall_metrics`, which turn the statistics into metric values, intervals, gaps and
-impacts. :mod:`sightline.slices.section` re-exports all public names.
+impacts.
 
 Metrics (binary): ``accuracy``, ``error_rate``, ``precision``, ``recall``, ``f1``,
 ``selection_rate`` — 95% Wilson intervals, except F1 (multinomial bootstrap of the slice's

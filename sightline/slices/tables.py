@@ -2,7 +2,7 @@
 intersection of encoded columns (:func:`slice_table`, :func:`slice_table_encoded`).
 
 Metrics, intervals, gap and impact come from :mod:`sightline.slices.outcomes`; columns are encoded
-by :mod:`sightline.slices.encoding`. :mod:`sightline.slices.section` re-exports all public names.
+by :mod:`sightline.slices.encoding`.
 """
 
 from __future__ import annotations

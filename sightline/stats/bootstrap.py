@@ -1,4 +1,4 @@
-"""Bootstrap machinery for the performance metrics (re-exported by :mod:`sightline.performance.section`).
+"""Bootstrap machinery for the performance metrics.
 
 Holds the interval settings (:class:`BootstrapSettings`, :data:`DEFAULT_BOOTSTRAP`), the
 vectorised resampling (count-weight matrices from :func:`resample_weights`, so one sort serves

@@ -3,7 +3,7 @@
 Each row's confusion cell is ``2 · y_true + y_pred`` (0 true negative, 1 false positive, 2 false
 negative, 3 true positive: scikit-learn's ``confusion_matrix(...).ravel()`` order); the counts of
 every group come from one ``np.bincount`` of ``group · 4 + cell``. The ungrouped case is one
-group. The query layer's SQL aggregate (:func:`sightline.data.query.confusion_counts`) returns
+group. The query layer's SQL aggregate (:func:`sightline.data.aggregates.confusion_counts`) returns
 the same four columns, :data:`CELLS`.
 """
 

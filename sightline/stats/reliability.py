@@ -8,7 +8,7 @@ row count, the positives and the sum of probabilities (:func:`bin_sums`; under b
 weights :func:`resampled_bin_sums`); the reliability rows (:func:`reliability_rows`,
 :func:`reliability_table`) and the expected / maximum calibration error
 (:func:`calibration_errors`) follow from them alone, so an SQL aggregate of the same sums
-(:func:`sightline.data.query.calibration_bins`) gives the same numbers. Also the audit's
+(:func:`sightline.data.aggregates.calibration_bins`) gives the same numbers. Also the audit's
 ``calibration:`` settings that choose the bins.
 """
 

@@ -1,4 +1,4 @@
-"""Binary metrics of bootstrap resamples given as row indices (re-exported by :mod:`sightline.versions.section`).
+"""Binary metrics of bootstrap resamples given as row indices.
 
 A resample is a row of an index matrix ``idx`` (B × m): resample ``b`` holds the rows
 ``idx[b]``. :func:`resampled_roc_auc` gives each resample's ROC AUC, :func:`resampled_binary_metrics`

@@ -10,9 +10,12 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
+from sightline.calibration import bootstrap as CB
+from sightline.calibration import errors as E
 from sightline.calibration import section as C
 from sightline.core.errors import MissingInputError
 from sightline.stats import reliability as R
+from sightline.stats.reliability import calibration_settings
 from tests.performance.test_metrics import make_audit
 
 
@@ -28,12 +31,12 @@ def probs():
 def test_brier_score_equals_sklearn():
     y = [0, 1, 0, 1, 1]
     p = [0.1, 0.1, 0.3, 0.8, 0.9]
-    assert C.brier_score(y, p) == pytest.approx(brier_score_loss(y, p))
+    assert E.brier_score(y, p) == pytest.approx(brier_score_loss(y, p))
 
 
 def test_calibration_metrics_intervals_and_brier(probs):
     y, p = probs
-    m = C.calibration_metrics(y, p)
+    m = E.calibration_metrics(y, p)
     assert m.loc["brier_score", "value"] == pytest.approx(brier_score_loss(y, p))
     for name in m.index:
         assert m.loc[name, "lower"] <= m.loc[name, "value"] <= m.loc[name, "upper"], name
@@ -42,7 +45,7 @@ def test_calibration_metrics_intervals_and_brier(probs):
 def test_groups_are_binned_like_all_rows(probs):
     y, p = probs
     groups = np.where(np.arange(len(y)) % 3 == 0, "g1", "g2")
-    summary, long = C.calibration_by_group(y, p, sensitive_features=groups, n_bins=10, min_group_size=30)
+    summary, long = E.calibration_by_group(y, p, sensitive_features=groups, n_bins=10, min_group_size=30)
     for g in ("g1", "g2"):
         mask = groups == g
         prob_true, prob_pred = calibration_curve(y[mask], p[mask], n_bins=10)  # uniform edges: the same for any rows
@@ -51,7 +54,7 @@ def test_groups_are_binned_like_all_rows(probs):
         np.testing.assert_allclose(rows["mean_predicted"], prob_pred)
         assert summary.loc[g, "n"] == mask.sum()
         assert summary.loc[g, "brier_score"] == pytest.approx(brier_score_loss(y[mask], p[mask]))
-    tiny, _ = C.calibration_by_group(y[:40], p[:40], sensitive_features=["a"] * 35 + ["b"] * 5, min_group_size=30)
+    tiny, _ = E.calibration_by_group(y[:40], p[:40], sensitive_features=["a"] * 35 + ["b"] * 5, min_group_size=30)
     assert tiny["reliable"].to_dict() == {"a": True, "b": False}
     assert np.isnan(tiny.loc["b", "ece_lower"])
 
@@ -64,9 +67,9 @@ def test_chance_ece_separates_noise_from_miscalibration():
         p = rng.random(300)
         y_ok = (rng.random(300) < p).astype(int)
         y_bad = (rng.random(300) < p**2).astype(int)
-        noise = C.calibration_noise(p, edges, n_sim=100, seed=i)
-        calibrated_p.append(C.consistency_p_value(R.expected_calibration_error(y_ok, p), noise))
-        skewed_p.append(C.consistency_p_value(R.expected_calibration_error(y_bad, p), noise))
+        noise = CB.calibration_noise(p, edges, n_sim=100, seed=i)
+        calibrated_p.append(CB.consistency_p_value(R.expected_calibration_error(y_ok, p), noise))
+        skewed_p.append(CB.consistency_p_value(R.expected_calibration_error(y_bad, p), noise))
     assert np.mean(np.array(calibrated_p) < 0.05) <= 0.15   # about 5% false alarms
     assert np.mean(np.array(skewed_p) < 0.05) >= 0.9        # real miscalibration found
 
@@ -89,8 +92,8 @@ def test_reliability_chart_holds_exactly_the_table(probs):
 
 
 def test_settings_fall_back_with_a_note():
-    assert C.calibration_settings({}) == (10, "uniform", [])
-    n_bins, strategy, notes = C.calibration_settings({"n_bins": "ten", "strategy": "kmeans"})
+    assert calibration_settings({}) == (10, "uniform", [])
+    n_bins, strategy, notes = calibration_settings({"n_bins": "ten", "strategy": "kmeans"})
     assert (n_bins, strategy) == (10, "uniform")
     assert any("n_bins" in n for n in notes) and any("'uniform' or 'quantile'" in n for n in notes)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.calibration import section as C
-from sightline.performance.section import BootstrapSettings
+from sightline.calibration import bootstrap as CB
+from sightline.calibration import errors as E
 from sightline.stats import reliability as R
-from sightline.stats.bootstrap import SharedResampleWeights, resample_weights
+from sightline.stats.bootstrap import BootstrapSettings, SharedResampleWeights, resample_weights
 
 
 def _noise_by_bincount(y_prob, edges, *, n_sim, max_rows, seed):
@@ -42,8 +42,8 @@ def test_noise_equals_bincount_of_the_same_draws(seed):
     edges = R.bin_edges(p, n_bins=int(rng.integers(2, 20)), strategy=("uniform", "quantile")[seed % 2])
     max_rows, n_sim = int(rng.integers(50, 2_000)), int(rng.integers(1, 80))
     want = _noise_by_bincount(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed)
-    np.testing.assert_array_equal(C.calibration_noise(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed), want)
-    np.testing.assert_array_equal(C.calibration_noise(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed,
+    np.testing.assert_array_equal(CB.calibration_noise(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed), want)
+    np.testing.assert_array_equal(CB.calibration_noise(p, edges, n_sim=n_sim, max_rows=max_rows, seed=seed,
                                                       ids=R.bin_ids(p, edges)), want)
 
 
@@ -71,11 +71,11 @@ def test_metrics_and_groups_with_shared_work_equal_plain_calls(seed):
     table = R.reliability_table(y, p, edges=edges, ids=ids)
     pd.testing.assert_frame_equal(table, R.reliability_table(y, p, edges=edges), check_exact=True)
     pd.testing.assert_frame_equal(
-        C.calibration_metrics(y, p, edges=edges, ids=ids, table=table, weights=weights, settings=settings),
-        C.calibration_metrics(y, p, edges=edges, settings=settings), check_exact=True)
+        E.calibration_metrics(y, p, edges=edges, ids=ids, table=table, weights=weights, settings=settings),
+        E.calibration_metrics(y, p, edges=edges, settings=settings), check_exact=True)
     groups = rng.choice(["a", "b", "c", "tiny"], n, p=[0.5, 0.3, 0.195, 0.005])
-    got = C.calibration_by_group(y, p, sensitive_features=groups, n_bins=8, strategy=strategy, settings=settings,
+    got = E.calibration_by_group(y, p, sensitive_features=groups, n_bins=8, strategy=strategy, settings=settings,
                                  edges=edges, ids=ids, weights=weights)
-    want = C.calibration_by_group(y, p, sensitive_features=groups, n_bins=8, strategy=strategy, settings=settings)
+    want = E.calibration_by_group(y, p, sensitive_features=groups, n_bins=8, strategy=strategy, settings=settings)
     for g, w in zip(got, want, strict=True):
         pd.testing.assert_frame_equal(g, w, check_exact=True)

@@ -35,7 +35,8 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sightline.core.errors import ModelError
 from sightline.data import model as model_module
 from sightline.data import model_types
-from sightline.data.model import allowed_type_names, load_model
+from sightline.data.model import load_model
+from sightline.data.model_types import allowed_type_names
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

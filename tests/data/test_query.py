@@ -13,6 +13,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix
 
 from sightline.core.errors import DataError
+from sightline.data import aggregates as A
 from sightline.data import query as Q
 from sightline.stats import reliability as R
 
@@ -90,7 +91,7 @@ def _assert_frames(got: pd.DataFrame, want: pd.DataFrame, keys: list[str]) -> No
 
 # ----------------------------------------------------------------------------- confusion counts
 def test_confusion_counts_by_group_equal_sklearn(frame, parquet):
-    got = Q.confusion_counts(parquet, target="label", positive_label="yes", prediction="predicted", by=["group", "region"])
+    got = A.confusion_counts(parquet, target="label", positive_label="yes", prediction="predicted", by=["group", "region"])
     want = _expected_confusion(frame, (frame["predicted"] == "yes").to_numpy(), ["group", "region"])
     _assert_frames(got, want, ["group", "region"])
     assert got["n"].sum() == frame["label"].notna().sum()
@@ -98,7 +99,7 @@ def test_confusion_counts_by_group_equal_sklearn(frame, parquet):
 
 
 def test_confusion_counts_from_score_per_week_equal_sklearn(frame, parquet):
-    got = Q.confusion_counts(parquet, target="label", positive_label=" yes", score="score", threshold=0.37,
+    got = A.confusion_counts(parquet, target="label", positive_label=" yes", score="score", threshold=0.37,
                              window=("ts", "week"))
     df = frame.assign(window=_week(frame["ts"]))
     want = _expected_confusion(df, (frame["score"] >= 0.37).to_numpy(), ["window"])
@@ -106,7 +107,7 @@ def test_confusion_counts_from_score_per_week_equal_sklearn(frame, parquet):
 
 
 def test_confusion_counts_numeric_label_and_filter(frame, parquet):
-    got = Q.confusion_counts(parquet, target="label01", positive_label=1, score="score", by=["group"],
+    got = A.confusion_counts(parquet, target="label01", positive_label=1, score="score", by=["group"],
                              where={"version": "v1", "region": ["north"]})
     part = frame[(frame["version"] == "v1") & (frame["region"] == "north")]
     want = _expected_confusion(part, (part["score"] >= 0.5).to_numpy(), ["group"])
@@ -115,14 +116,14 @@ def test_confusion_counts_numeric_label_and_filter(frame, parquet):
 
 def test_hand_counted_example():
     df = pd.DataFrame({"y": ["p", "p", "n", "n", "p", None], "s": [0.9, 0.2, 0.7, 0.1, 0.5, 0.9]})
-    got = Q.confusion_counts(Q.Table.frame_of(df), target="y", positive_label="p", score="s")
+    got = A.confusion_counts(Q.Table.frame_of(df), target="y", positive_label="p", score="s")
     assert got[["tp", "fp", "tn", "fn", "n"]].iloc[0].tolist() == [2, 1, 1, 1, 5]
 
 
 # ----------------------------------------------------------------------------- histograms
 def test_histograms_equal_numpy(frame, parquet):
     edges = {"x": [-np.inf, -2.0, -0.5, 0.0, 0.5, 2.0, np.inf], "count": [0, 2, 4, 6, 10]}
-    got = Q.histograms(parquet, edges, by=["region"], window=("ts", "week"))
+    got = A.histograms(parquet, edges, by=["region"], window=("ts", "week"))
     df = frame.assign(window=_week(frame["ts"]))
     for (region, window), part in df.groupby(["region", "window"]):
         for column, e in edges.items():
@@ -135,12 +136,12 @@ def test_histograms_equal_numpy(frame, parquet):
 
 def test_histogram_edges_are_numpy_closed_intervals():
     df = pd.DataFrame({"v": [0.0, 1.0, 1.0, 2.0, 3.0, -1.0, 3.5, np.nan]})
-    got = Q.histograms(Q.Table.frame_of(df), {"v": [0, 1, 2, 3]})
+    got = A.histograms(Q.Table.frame_of(df), {"v": [0, 1, 2, 3]})
     assert got["count"].tolist() == np.histogram(df["v"].dropna(), bins=[0, 1, 2, 3])[0].tolist() == [1, 2, 2]
 
 
 def test_category_counts_equal_value_counts(frame, parquet):
-    got = Q.category_counts(parquet, ["color", "region"], by=["version"])
+    got = A.category_counts(parquet, ["color", "region"], by=["version"])
     for column in ("color", "region"):
         want = frame.groupby("version")[column].value_counts(dropna=False)
         mine = got[got["column"] == column]
@@ -151,7 +152,7 @@ def test_category_counts_equal_value_counts(frame, parquet):
 
 
 def test_calibration_bins_equal_sklearn_calibration_curve(frame, parquet):
-    got = Q.calibration_bins(parquet, score="score", target="label", positive_label="yes",
+    got = A.calibration_bins(parquet, score="score", target="label", positive_label="yes",
                              edges=np.linspace(0, 1, 11), by=["group"])
     labelled = frame[frame["label"].notna()]
     for group, part in labelled.groupby("group", observed=True):
@@ -169,7 +170,7 @@ def test_calibration_bins_equal_sklearn_calibration_curve(frame, parquet):
 
 def test_calibration_bins_put_edge_scores_where_calibration_curve_does():
     df = pd.DataFrame({"y": ["p", "n", "p", "n", "p", "n", "p"], "s": [0.0, 0.1, 0.3, 0.5, 0.9, 1.0, None]})
-    got = Q.calibration_bins(Q.Table.frame_of(df), score="s", target="y", positive_label="p", edges=np.linspace(0, 1, 11))
+    got = A.calibration_bins(Q.Table.frame_of(df), score="s", target="y", positive_label="p", edges=np.linspace(0, 1, 11))
     s = np.array([0.0, 0.1, 0.3, 0.5, 0.9, 1.0])
     want = np.bincount(R.bin_ids(s, np.linspace(0, 1, 11)), minlength=10)
     assert got["count"].tolist() == want.tolist() == [2, 0, 1, 0, 1, 0, 0, 0, 1, 1]
@@ -178,7 +179,7 @@ def test_calibration_bins_put_edge_scores_where_calibration_curve_does():
 
 # ----------------------------------------------------------------------------- coverage, quantiles, counts
 def test_label_coverage_equals_pandas(frame, parquet):
-    got = Q.label_coverage(parquet, target="label", timestamp="ts", unit="week")
+    got = A.label_coverage(parquet, target="label", timestamp="ts", unit="week")
     df = frame.assign(window=_week(frame["ts"]), has=frame["label"].notna())
     want = df.groupby("window").agg(rows=("has", "size"), labelled=("has", "sum")).reset_index()
     want["coverage"] = want["labelled"] / want["rows"]
@@ -187,7 +188,7 @@ def test_label_coverage_equals_pandas(frame, parquet):
 
 @pytest.mark.parametrize("standard_sql", [False, True])
 def test_quantiles_equal_numpy(frame, parquet, standard_sql):
-    got = Q.quantiles(parquet, "latency_ms", q=[0.5, 0.9, 0.95, 0.99, 0.999], by=["version"], window=("ts", "day"),
+    got = A.quantiles(parquet, "latency_ms", q=[0.5, 0.9, 0.95, 0.99, 0.999], by=["version"], window=("ts", "day"),
                       standard_sql=standard_sql)
     df = frame.assign(window=frame["ts"].dt.normalize())
     assert list(got.columns[-5:]) == ["p50", "p90", "p95", "p99", "p99_9"]
@@ -200,14 +201,14 @@ def test_quantiles_equal_numpy(frame, parquet, standard_sql):
 
 
 def test_quantiles_ignore_missing_values(frame, parquet):
-    got = Q.quantiles(parquet, "x", q=[0.25, 0.75])
+    got = A.quantiles(parquet, "x", q=[0.25, 0.75])
     np.testing.assert_allclose(got[["p25", "p75"]].iloc[0].to_numpy(dtype=float),
                                np.quantile(frame["x"].dropna(), [0.25, 0.75]), rtol=1e-12)
     assert got["n"].iloc[0] == frame["x"].notna().sum()
 
 
 def test_row_counts_equal_value_counts(frame, parquet):
-    got = Q.row_counts(parquet, by=["version", "region"], window=("ts", "month"))
+    got = A.row_counts(parquet, by=["version", "region"], window=("ts", "month"))
     df = frame.assign(window=frame["ts"].dt.to_period("M").dt.start_time)
     want = df.groupby(["version", "region", "window"]).size().rename("rows").reset_index()
     _assert_frames(got, want, ["version", "region", "window"])
@@ -222,7 +223,7 @@ def test_every_source_gives_the_same_counts(frame, parquet, tmp_path):
     csv = tmp_path / "log.csv"
     frame.to_csv(csv, index=False)
     tables = [parquet, Q.Table.frame_of(frame), Q.Table.sql(f"duckdb:///{db}", "SELECT * FROM logs;"), Q.Table.file(csv)]
-    results = [Q.confusion_counts(t, target="label", positive_label="yes", prediction="predicted", by=["region"]) for t in tables]
+    results = [A.confusion_counts(t, target="label", positive_label="yes", prediction="predicted", by=["region"]) for t in tables]
     for r in results[1:]:
         pd.testing.assert_frame_equal(r, results[0], check_dtype=False)
 
@@ -235,10 +236,10 @@ def test_standard_sql_runs_unchanged_on_another_engine(frame, tmp_path):
     frame.drop(columns=["ts"]).astype({"group": object, "color": object}).to_sql("logs", engine, index=False)
     engine.dispose()
     table = Q.Table.sql(url, "SELECT * FROM logs")
-    got = Q.confusion_counts(table, target="label", positive_label="yes", prediction="predicted", by=["region"])
+    got = A.confusion_counts(table, target="label", positive_label="yes", prediction="predicted", by=["region"])
     want = _expected_confusion(frame, (frame["predicted"] == "yes").to_numpy(), ["region"])
     _assert_frames(got, want, ["region"])
-    counts = Q.row_counts(table, by=["version"])
+    counts = A.row_counts(table, by=["version"])
     assert counts.set_index("version")["rows"].to_dict() == frame["version"].value_counts().to_dict()
 
 
@@ -272,22 +273,22 @@ def test_bad_input_is_named(parquet, tmp_path):
     with pytest.raises(DataError, match="not found"):
         Q.Table.parquet(tmp_path / "missing.parquet")
     with pytest.raises(DataError, match="no_such_column"):
-        Q.row_counts(parquet, by=["no_such_column"])
+        A.row_counts(parquet, by=["no_such_column"])
     with pytest.raises(ValueError, match="increasing"):
-        Q.histograms(parquet, {"x": [1.0, 0.0]})
+        A.histograms(parquet, {"x": [1.0, 0.0]})
     with pytest.raises(ValueError, match="window unit"):
-        Q.row_counts(parquet, window=("ts", "fortnight"))
+        A.row_counts(parquet, window=("ts", "fortnight"))
 
 
 def test_identifiers_and_values_are_quoted():
     df = pd.DataFrame({'we"ird col': ["it's", "it's", "x"], "y": ["p", "n", "p"], "s": [0.9, 0.8, 0.1]})
-    got = Q.confusion_counts(Q.Table.frame_of(df), target="y", positive_label="p", score="s", by=['we"ird col'],
+    got = A.confusion_counts(Q.Table.frame_of(df), target="y", positive_label="p", score="s", by=['we"ird col'],
                              where={'we"ird col': "it's"})
     assert got[["tp", "fp", "n"]].iloc[0].tolist() == [1, 1, 2]
 
 
 def test_primary_where_follows_the_audit_rule(frame, parquet, sample_spec):
     spec = sample_spec.replace(columns=sample_spec.columns.__class__(model_version="version"), primary_version=None)
-    assert Q.primary_where(spec, parquet) == {"version": frame["version"].value_counts().idxmax()}
-    assert Q.primary_where(spec.replace(primary_version="v2"), parquet) == {"version": "v2"}
-    assert Q.primary_where(spec.replace(columns=spec.columns.__class__()), parquet) == {}
+    assert A.primary_where(spec, parquet) == {"version": frame["version"].value_counts().idxmax()}
+    assert A.primary_where(spec.replace(primary_version="v2"), parquet) == {"version": "v2"}
+    assert A.primary_where(spec.replace(columns=spec.columns.__class__()), parquet) == {}

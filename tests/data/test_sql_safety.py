@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from sightline.core.errors import AccessError, DataError, SightlineInputError
+from sightline.data import aggregates as A
 from sightline.data import query as Q
 from sightline.data.io import read_source, read_sql
 from sightline.data.spec import Source
@@ -126,7 +127,7 @@ def test_a_file_next_to_the_audit_folder_is_out_of_reach(tmp_path, duck):
 def test_duckdb_payloads_are_refused_by_the_connection_too(tmp_path):
     """Layer 2 alone (the check bypassed): a hardened connection writes no file outside, loads
     no extension and keeps its settings."""
-    from sightline.data.sql_guard import duckdb_connection, readable_folders
+    from sightline.data.sql_connections import duckdb_connection, readable_folders
 
     folder = tmp_path / "audit"
     folder.mkdir()
@@ -156,7 +157,7 @@ def test_sqlite_payloads_are_refused_and_change_nothing(tmp_path, lite):
 
 
 def test_sqlite_connection_refuses_writes_even_without_the_check(tmp_path, lite):
-    from sightline.data.sql_guard import sqlalchemy_connection
+    from sightline.data.sql_connections import sqlalchemy_connection
 
     evil = tmp_path / "evil.db"
     with sqlalchemy_connection(f"sqlite:///{lite}") as (sa, conn):
@@ -196,15 +197,15 @@ def test_payloads_through_the_query_layer(tmp_path, duck, lite):
     table = Q.Table(relation=f"preds) AS t; COPY preds TO '{out}'; SELECT * FROM (SELECT 1",
                     url=f"duckdb:///{duck}", folders=(str(duck.parent),))
     with pytest.raises(AccessError, match="3 statements"):
-        Q.row_counts(table)
+        A.row_counts(table)
     with pytest.raises(AccessError, match="/etc/passwd"):
-        Q.row_counts(Q.Table.sql("duckdb:///", "SELECT * FROM read_csv('/etc/passwd')"))
+        A.row_counts(Q.Table.sql("duckdb:///", "SELECT * FROM read_csv('/etc/passwd')"))
     assert not out.exists() and _tables(duck) == {"preds"} and _tables(lite) == {"preds"}
 
 
 def test_a_trailing_comment_cannot_swallow_the_layer_sql(duck):
     table = Q.Table.sql(f"duckdb:///{duck}", "SELECT * FROM preds -- the log")
-    assert int(Q.row_counts(table)["rows"].sum()) == len(FRAME)
+    assert int(A.row_counts(table)["rows"].sum()) == len(FRAME)
 
 
 @pytest.mark.parametrize("query, dialect, word", [
@@ -259,7 +260,7 @@ def test_files_in_the_audit_folder_through_duckdb(tmp_path):
     # the query layer reads the same files and registers in-memory frames under the same settings
     for table in (Q.Table.parquet(folder / "log.parquet"), Q.Table.file(folder / "log.csv"),
                   Q.Table.file(folder / "log.jsonl"), Q.Table.frame_of(FRAME)):
-        counts = Q.confusion_counts(table, target="label", positive_label="yes", prediction="predicted")
+        counts = A.confusion_counts(table, target="label", positive_label="yes", prediction="predicted")
         assert counts[["tp", "fp", "tn", "fn"]].iloc[0].tolist() == [2, 1, 1, 0]  # counted by hand
 
 
@@ -292,7 +293,7 @@ def test_a_named_connection_in_either_mode(tmp_path, monkeypatch, duck, lite, mo
     for name in ("logs", "lite"):
         source = Source(connection=name, query="SELECT * FROM preds ORDER BY id")
         assert read_source(source, tmp_path)["id"].tolist() == [1, 2, 3, 4]
-        assert int(Q.row_counts(Q.Table.from_source(source, tmp_path))["rows"].sum()) == 4
+        assert int(A.row_counts(Q.Table.from_source(source, tmp_path))["rows"].sum()) == 4
     with pytest.raises(AccessError, match="COPY"):
         read_source(Source(connection="logs", query=f"COPY preds TO '{tmp_path / 'x.csv'}'"), tmp_path)
     assert not (tmp_path / "x.csv").exists()
@@ -358,7 +359,7 @@ def test_cli_refuses_each_payload_with_one_line(tmp_path, duck, lite):
 # not defined at all otherwise). Checked by hand against PostgreSQL 15.
 if os.environ.get("SIGHTLINE_TEST_POSTGRES_URL"):
     def test_postgres_runs_queries_in_a_read_only_transaction():
-        from sightline.data.sql_guard import sqlalchemy_connection
+        from sightline.data.sql_connections import sqlalchemy_connection
 
         url = os.environ["SIGHTLINE_TEST_POSTGRES_URL"]
         with sqlalchemy_connection(url) as (sa, conn):

@@ -15,16 +15,11 @@ from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 from sightline.core.errors import MissingInputError, SpecError
 from sightline.data.audit import Audit
 from sightline.data.spec import spec_from_dict
+from sightline.drift import drift_over_time, drift_section, drift_settings, drift_vs_reference
 from sightline.drift import windows as dw
+from sightline.drift.effects import categorical_effect, feature_distribution, numeric_effect
 from sightline.drift.feature_changes import detect_feature_changes, label_schema_changes, name_factor
-from sightline.drift.reference import categorical_effect, numeric_effect, run_evidently
-from sightline.drift.section import (
-    drift_over_time,
-    drift_section,
-    drift_settings,
-    drift_vs_reference,
-    feature_distribution,
-)
+from sightline.drift.reference import run_evidently
 from sightline.drift.settings import DriftSettings, sample_rows
 from sightline.report.registry import to_jsonable
 from sightline.stats.windows import window_codes, window_starts

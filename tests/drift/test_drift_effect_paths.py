@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sightline.drift import drift_over_time
 from sightline.drift import windows as dw
+from sightline.drift.effects import numeric_effect
 from sightline.drift.feature_changes import label_schema_changes
-from sightline.drift.reference import numeric_effect
-from sightline.drift.timeline import _windows_of, drift_over_time
+from sightline.drift.timeline import _windows_of
 from sightline.stats.binned_ranks import median_from_bins
 from tests.drift.test_drift import make_audit, synthetic
 
@@ -105,7 +106,7 @@ def test_category_shares_equal_pandas_value_counts_in_order(seed):
 
 
 def test_category_shares_of_the_effect_sentence_equal_a_groupby_over_labels():
-    from sightline.drift.reference import _category_shares
+    from sightline.drift.effects import _category_shares
 
     rng = np.random.default_rng(5)
     columns = [pd.Series(pd.Categorical(rng.choice(["b", "a", "c", None], 400), categories=["c", "b", "a", "z"])),

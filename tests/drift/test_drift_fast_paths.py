@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sightline.drift import drift_over_time, drift_section, drift_vs_reference
 from sightline.drift import windows as dw
 from sightline.drift.feature_changes import QUANTILES, _windowed_quantiles
-from sightline.drift.section import drift_over_time, drift_section, drift_vs_reference, label_free_summary
+from sightline.drift.timeline import label_free_summary
 from sightline.stats.windows import window_codes
 from tests.drift.test_drift import make_audit, synthetic
 

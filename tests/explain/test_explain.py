@@ -81,7 +81,8 @@ def test_global_ranking_equals_shaps_own_tree_explainer():
     import shap
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from sightline.explain.section import ExplainSettings, explain_audit, global_importance
+    from sightline.explain import explain_audit, global_importance
+    from sightline.explain.results import ExplainSettings
 
     df = _frame()
     num = ["x1", "x2", "noise"]
@@ -101,7 +102,8 @@ def test_folded_one_hot_importance_is_the_sum_of_its_columns():
     import shap
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain import explain_audit
+    from sightline.explain.results import ExplainSettings
 
     df = _frame()
     model = _one_hot_pipeline(HistGradientBoostingClassifier(max_iter=40, random_state=0)).fit(df[FEATURES], df["y"])
@@ -145,7 +147,8 @@ def test_tracing_encoded_columns_through_nested_preprocessing():
 def test_additivity_holds_in_the_space_shap_explains():
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
-    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain import explain_audit
+    from sightline.explain.results import ExplainSettings
     from sightline.explain.surrogate import logit
 
     df = _frame(400)
@@ -164,7 +167,7 @@ def test_additivity_holds_in_the_space_shap_explains():
 
 
 def test_additivity_check_reports_a_failure():
-    from sightline.explain.section import additivity_check
+    from sightline.explain.results import additivity_check
 
     values = np.array([[0.5, 0.25], [1.0, -1.0]])
     ok = additivity_check(values, np.array([0.0, 1.0]), np.array([0.75, 1.0]))
@@ -178,7 +181,8 @@ def test_positive_label_that_is_the_first_class_flips_the_sign():
     import shap
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain import explain_audit
+    from sightline.explain.results import ExplainSettings
 
     df = _frame(300)
     num = ["x1", "x2", "noise"]
@@ -196,7 +200,8 @@ def test_linear_model_matches_the_closed_form():
     """For a linear model with independent features, SHAP_j = coef_j × (x_j − mean of x_j over the background)."""
     from sklearn.linear_model import LogisticRegression
 
-    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain import explain_audit
+    from sightline.explain.results import ExplainSettings
 
     df = _frame(500)
     model = _one_hot_pipeline(LogisticRegression(max_iter=500)).fit(df[FEATURES], df["y"])
@@ -216,7 +221,8 @@ def test_linear_model_matches_the_closed_form():
 def test_other_models_get_a_model_agnostic_explainer_that_adds_up():
     from sklearn.neighbors import KNeighborsClassifier
 
-    from sightline.explain.section import ExplainSettings, explain_audit, global_importance
+    from sightline.explain import explain_audit, global_importance
+    from sightline.explain.results import ExplainSettings
 
     df = _frame(300)
     model = _one_hot_pipeline(KNeighborsClassifier(n_neighbors=15)).fit(df[FEATURES], df["y"])
@@ -232,7 +238,8 @@ def test_preprocessing_that_mixes_features_is_explained_as_a_whole():
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
-    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain import explain_audit
+    from sightline.explain.results import ExplainSettings
 
     df = _frame(200)
     num = ["x1", "x2", "noise"]
@@ -279,7 +286,8 @@ def test_permutation_shap_equals_exact_shapley_values_by_enumeration():
 def test_multiclass_and_regression_models_add_up():
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain import explain_audit
+    from sightline.explain.results import ExplainSettings
 
     df = _frame(400)
     num = ["x1", "x2", "noise"]
@@ -316,7 +324,7 @@ def test_a_model_file_that_is_not_a_model(tmp_path):
 def test_a_model_that_does_not_accept_the_features_gives_a_clear_message():
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from sightline.explain.section import explain_audit
+    from sightline.explain import explain_audit
 
     df = _frame(200)
     other = df.rename(columns={"x1": "income_2019"})
@@ -333,7 +341,7 @@ def test_a_model_that_does_not_accept_the_features_gives_a_clear_message():
 
 # ---------------------------------------------------------------------------- without the model
 def test_precomputed_shap_columns_are_read_and_checked():
-    from sightline.explain.section import explain_audit, global_importance
+    from sightline.explain import explain_audit, global_importance
 
     rng = np.random.default_rng(3)
     df = _frame(300)
@@ -357,7 +365,8 @@ def test_precomputed_shap_columns_are_read_and_checked():
 def test_surrogate_mimics_scores_that_are_a_simple_function_of_the_features():
     from sklearn.metrics import r2_score
 
-    from sightline.explain.section import ExplainSettings, explain_audit, global_importance
+    from sightline.explain import explain_audit, global_importance
+    from sightline.explain.results import ExplainSettings
     from sightline.explain.surrogate import logit
 
     df = _frame(3000)
@@ -377,7 +386,8 @@ def test_surrogate_mimics_scores_that_are_a_simple_function_of_the_features():
 
 
 def test_a_surrogate_that_cannot_mimic_the_scores_is_flagged():
-    from sightline.explain.section import ExplainSettings, explain_audit, section_from_result
+    from sightline.explain import explain_audit, section_from_result
+    from sightline.explain.results import ExplainSettings
 
     df = _frame(1500)
     df["score"] = np.random.default_rng(9).uniform(0.01, 0.99, len(df))  # unrelated to the features
@@ -391,7 +401,8 @@ def test_a_surrogate_that_cannot_mimic_the_scores_is_flagged():
 
 
 def test_surrogate_of_predicted_classes_reports_agreement_and_its_baseline():
-    from sightline.explain.section import ExplainSettings, explain_audit
+    from sightline.explain import explain_audit
+    from sightline.explain.results import ExplainSettings
 
     df = _frame(1200)
     df["pred"] = np.where(df["x1"] > 0.3, "yes", "no")
@@ -403,7 +414,7 @@ def test_surrogate_of_predicted_classes_reports_agreement_and_its_baseline():
 
 # ---------------------------------------------------------------------------- pure pieces
 def test_stratified_sample_is_proportional_and_seeded():
-    from sightline.explain.section import stratified_sample
+    from sightline.explain.results import stratified_sample
 
     strata = np.array([0] * 900 + [1] * 100)
     pos = stratified_sample(strata, 100, seed=1)
@@ -418,14 +429,8 @@ def test_stratified_sample_is_proportional_and_seeded():
 
 
 def test_importance_tables_against_hand_counts():
-    from sightline.explain.results import importance_by_group
-    from sightline.explain.section import (
-        Explanation,
-        global_importance,
-        group_importance_table,
-        importance_shift,
-        largest_group_difference,
-    )
+    from sightline.explain import global_importance, group_importance_table, largest_group_difference
+    from sightline.explain.results import Explanation, importance_by_group, importance_shift
 
     values = pd.DataFrame({"a": [1.0, -3.0, 2.0, 0.0], "b": [1.0, 1.0, -2.0, 4.0], "c": [1.0, -1.0, 1.0, 1.0]})
     imp = global_importance(values)  # mean |SHAP|: a 1.5, b 2, c 1 (total 4.5)
@@ -449,7 +454,7 @@ def test_importance_tables_against_hand_counts():
 
 
 def test_confident_errors_and_row_lookup():
-    from sightline.explain.section import confident_errors, find_row
+    from sightline.explain import confident_errors, find_row
 
     df = pd.DataFrame({"id": ["r1", "r2", "r3", "r4", "r5"], "x1": [1, 2, 3, 4, 5], "x2": 0.0, "noise": 0.0, "colour": "red",
                        "group": "A", "y": ["no", "no", "yes", "yes", None], "score": [0.9, 0.6, 0.1, 0.8, 0.99]})
@@ -464,7 +469,7 @@ def test_confident_errors_and_row_lookup():
 
 
 def test_bad_settings_name_the_key():
-    from sightline.explain.section import explain_settings
+    from sightline.explain import explain_settings
 
     spec = AuditSpec(name="t", task="binary", current=Source(path="x"), columns=Columns(), positive_label=1,
                      explain={"sample_size": "lots"})
@@ -474,7 +479,7 @@ def test_bad_settings_name_the_key():
 
 def test_charts_hold_the_results_numbers():
     from sightline.charts.explain import beeswarm_frame, importance_bar, waterfall_frame
-    from sightline.explain.section import LocalExplanation, global_importance
+    from sightline.explain import LocalExplanation, global_importance
 
     values = pd.DataFrame({"a": [1.0, -3.0], "b": [0.5, 0.5]})
     spec = importance_bar(global_importance(values)).to_dict()
@@ -489,7 +494,8 @@ def test_charts_hold_the_results_numbers():
 
 # ---------------------------------------------------------------------------- the bundled sample
 def test_sample_audit_section(sample_audit):
-    from sightline.explain.section import ExplainSettings, explain_audit, section_from_result
+    from sightline.explain import explain_audit, section_from_result
+    from sightline.explain.results import ExplainSettings
     from sightline.report.registry import to_jsonable
 
     result = explain_audit(sample_audit, ExplainSettings(sample_size=300))

@@ -162,7 +162,7 @@ def test_drawn_rows_is_a_bounded_seeded_aligned_subset():
 
 def _confident_errors_converting_every_row(audit, n: int = 10) -> pd.DataFrame:
     """confident_errors as it was written before: ids and labels of every labelled row as text."""
-    from sightline.explain.section import row_ids
+    from sightline.explain.local import row_ids
 
     labelled = audit.labelled()
     y, pred = audit.y_true(labelled), audit.y_pred(labelled)
@@ -186,7 +186,7 @@ def _confident_errors_converting_every_row(audit, n: int = 10) -> pd.DataFrame:
 @pytest.mark.parametrize("id_column", ["id", None])
 @pytest.mark.parametrize("task", ["binary", "regression"])
 def test_confident_errors_equal_converting_every_row(id_column, task):
-    from sightline.explain.section import confident_errors
+    from sightline.explain import confident_errors
     from tests.explain.test_explain import _audit
 
     rng = np.random.default_rng(9)

@@ -10,21 +10,10 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 
-from sightline.fairness.groups import NOTE_ONE_ROW, group_counts
-from sightline.fairness.section import (
-    disparities,
-    fairness_over_time,
-    fairness_result,
-    fairness_section,
-    fairness_summaries,
-    four_fifths_rule,
-    group_codes,
-    group_metrics,
-    multiclass_group_metrics,
-    newcombe_difference,
-    regression_group_metrics,
-)
-from sightline.fairness.summaries import katz_ratio
+from sightline.fairness import fairness_result, fairness_section
+from sightline.fairness.groups import NOTE_ONE_ROW, group_codes, group_counts, group_metrics, multiclass_group_metrics, regression_group_metrics
+from sightline.fairness.over_time import fairness_over_time
+from sightline.fairness.summaries import disparities, fairness_summaries, four_fifths_rule, katz_ratio, newcombe_difference
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -404,7 +393,7 @@ def test_sample_audit_shows_the_adult_gaps(sample_audit):
 
 # ---------------------------------------------------------------------------- threshold what-if
 def test_rates_at_per_group_thresholds():
-    from sightline.fairness.whatif import rates_at_thresholds
+    from sightline.fairness import rates_at_thresholds
 
     y, p, s, sf = synthetic(n=4000, seed=13, gap=0.1)
     groups, summ = rates_at_thresholds(y, s, sensitive_features=sf["sex"], thresholds={"Female": 0.3, "Male": 0.6})
@@ -420,7 +409,7 @@ def test_rates_at_per_group_thresholds():
 @pytest.mark.parametrize("constraint,gap_col", [("demographic_parity", "selection_rate"),
                                                 ("true_positive_rate_parity", "true_positive_rate")])
 def test_tradeoff_curve_narrows_the_gap(constraint, gap_col):
-    from sightline.fairness.whatif import tradeoff_curve
+    from sightline.fairness import tradeoff_curve
 
     y, p, s, sf = synthetic(n=5000, seed=14, gap=0.15)
     t = tradeoff_curve(y, s, sensitive_features=sf["sex"], constraint=constraint, sample_size=5000, n_points=4)
@@ -442,7 +431,7 @@ def test_tradeoff_curve_narrows_the_gap(constraint, gap_col):
 
 
 def test_tradeoff_equalized_odds_mixes_to_the_strict_rule():
-    from sightline.fairness.whatif import tradeoff_curve
+    from sightline.fairness import tradeoff_curve
 
     y, p, s, sf = synthetic(n=6000, seed=15, gap=0.15)
     t = tradeoff_curve(y, s, sensitive_features=sf["sex"], constraint="equalized_odds", sample_size=6000, n_points=5)
@@ -455,7 +444,7 @@ def test_tradeoff_equalized_odds_mixes_to_the_strict_rule():
 
 
 def test_tradeoff_samples_a_bounded_number_of_rows():
-    from sightline.fairness.whatif import tradeoff_curve
+    from sightline.fairness import tradeoff_curve
 
     y, p, s, sf = synthetic(n=3000, seed=19, gap=0.15)
     t = tradeoff_curve(y, s, sensitive_features=sf["sex"], sample_size=1000, n_points=2)
@@ -463,7 +452,7 @@ def test_tradeoff_samples_a_bounded_number_of_rows():
 
 
 def test_tradeoff_needs_two_big_groups():
-    from sightline.fairness.whatif import tradeoff_curve
+    from sightline.fairness import tradeoff_curve
 
     y, p, s, sf = synthetic(n=500, seed=16)
     t = tradeoff_curve(y, s, sensitive_features=pd.Series(["only"] * 500, name="g"))

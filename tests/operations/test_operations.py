@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from sightline.core.errors import MissingInputError
+from sightline.operations import operations_result, operations_verdict
 from sightline.operations.incidents import flag_slow_windows, latency_incidents
 from sightline.operations.invalid import INVALID_REASONS, invalid_prediction_flags, invalid_rates
-from sightline.operations.section import operations_result, operations_verdict
 from sightline.report.compose import operations_section
 from sightline.stats.timing import PERCENTILES, group_percentiles, latency_by_window, latency_percentiles, throughput_by_window
 from sightline.stats.windows import window_starts
@@ -365,3 +365,12 @@ def test_inline_data_dict_gives_the_spec_of_altair_inline_data():
     as_dict = alt.Chart(data).mark_line().encode(x="window:T", y="v:Q").to_dict()
     typed = alt.Chart(alt.InlineData(values=data["values"])).mark_line().encode(x="window:T", y="v:Q").to_dict()
     assert as_dict == typed
+
+
+def test_headline_names_the_version_only_when_there_is_one(sample_audit):
+    headline = operations_verdict(operations_result(sample_audit)).headline
+    assert headline.startswith("For champion-1.0, latency") and "over all requests" in headline and "usual daily p99 of" in headline
+    cols = sample_audit.spec.columns
+    one = dataclasses.replace(sample_audit, spec=sample_audit.spec.replace(columns=dataclasses.replace(cols, model_version=None)))
+    headline = operations_verdict(operations_result(one)).headline
+    assert not headline.startswith("For ") and headline[0].isupper() and " model," not in headline

@@ -22,7 +22,7 @@ def test_the_app_opens_on_the_overview_of_the_sample():
     assert not at.exception, [e.value for e in at.exception]
     assert "Adult income classifier" in at.title[0].value
     labels = [m.label for m in at.metric]
-    assert "Logged predictions" in labels and "Label coverage" in labels
+    assert "Logged predictions" in labels and "Label coverage (champion-1.0)" in labels
     logged = next(m for m in at.metric if m.label == "Logged predictions")
     import pandas as pd
 

@@ -9,15 +9,14 @@ import threading
 import streamlit as st
 
 from components import cache
+from components.cached import explain as cached_explain
 from sightline.report.registry import AREAS
 
 
 def _counting(monkeypatch) -> dict[str, int]:
     """Count the engine's computations behind the cache (explainability's SHAP run has its own path)."""
-    import sightline.explain.section
-
     calls: dict[str, int] = {}
-    compute, explain = cache.compute_section, sightline.explain.section.explain_audit
+    compute, explain = cache.compute_section, cached_explain.explain_audit
 
     def counted(area, audit):
         calls[area] = calls.get(area, 0) + 1
@@ -28,7 +27,7 @@ def _counting(monkeypatch) -> dict[str, int]:
         return explain(*args, **kwargs)
 
     monkeypatch.setattr(cache, "compute_section", counted)
-    monkeypatch.setattr(sightline.explain.section, "explain_audit", counted_explain)
+    monkeypatch.setattr(cached_explain, "explain_audit", counted_explain)
     return calls
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sightline.slices.section import slice_data
-from sightline.slices.simpson import VALUE, VERSION, compare_versions, simpson_check
+from sightline.slices import compare_versions, slice_data
+from sightline.slices.simpson import VALUE, VERSION, simpson_check
 
 
 def unpaired_audit(seed: int):

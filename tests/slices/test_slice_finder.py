@@ -139,7 +139,8 @@ def test_no_errors_means_nothing_to_find():
 
 def test_sample_planted_weak_slice_is_found(sample_audit):
     """sample_data: education = Bachelors and occupation = Prof-specialty gets stale scores."""
-    from sightline.slices.section import discover, slice_data
+    from sightline.slices import slice_data
+    from sightline.slices.section import discover
 
     data = slice_data(sample_audit)
     result = discover(data, min_size=30, max_order=3)

@@ -12,8 +12,9 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, precision_score, recall_score, roc_auc_score
 
 from sightline.core.errors import MissingInputError
+from sightline.slices import compare_versions
 from sightline.slices.encoding import encode_column
-from sightline.slices.simpson import NO_PARADOX, PARADOX, compare_versions, simpson_check
+from sightline.slices.simpson import NO_PARADOX, PARADOX, simpson_check
 from sightline.slices.tables import slice_table
 
 # -- a hand-counted example ---------------------------------------------------------------------
@@ -249,7 +250,7 @@ def test_sample_versions_compared_on_shared_requests(sample_audit):
 # -- the section on the sample -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def section(sample_audit):
-    from sightline.slices.section import slices_section
+    from sightline.slices import slices_section
 
     return slices_section(sample_audit)
 
@@ -291,7 +292,7 @@ def test_section_report_is_json_and_names_the_planted_slice(section):
 
 def test_no_labels_means_missing_input(sample_audit):
     from sightline.data.audit import Audit
-    from sightline.slices.section import slices_section
+    from sightline.slices import slices_section
 
     unlabelled = sample_audit.current.assign(income=None)
     audit = Audit(spec=sample_audit.spec, current=unlabelled, features=sample_audit.features, fingerprint="x")
@@ -331,7 +332,7 @@ def small_audit(task: str, seed: int = 0, with_versions: bool = True, with_id: b
 
 @pytest.mark.parametrize("task", ["regression", "multiclass"])
 def test_section_for_regression_and_multiclass(task):
-    from sightline.slices.section import slices_section
+    from sightline.slices import slices_section
 
     audit = small_audit(task)
     section = slices_section(audit)
@@ -359,7 +360,7 @@ def test_versions_without_request_ids_are_compared_unpaired():
 
 
 def test_single_version_log_has_no_simpson_check():
-    from sightline.slices.section import slices_section
+    from sightline.slices import slices_section
 
     section = slices_section(small_audit("multiclass", with_versions=False))
     assert section.report["simpson"]["status"] == "unavailable"
@@ -380,7 +381,7 @@ def test_bad_settings_are_explained(sample_audit, settings, key):
 
 def test_configured_columns_are_used_and_unknown_ones_named(sample_audit):
     from sightline.data.audit import Audit
-    from sightline.slices.section import slices_section
+    from sightline.slices import slices_section
 
     audit = Audit(spec=sample_audit.spec.replace(slices={"columns": ["age", "shoe_size"], "n_bins": 4}),
                   current=sample_audit.current, features=sample_audit.features, fingerprint="cols")
@@ -482,7 +483,7 @@ def test_auc_pair_counts_equal_binary_searches():
 def test_slice_data_holds_the_labelled_rows_without_copying_them(sample_audit):
     """SliceData keeps positions into the primary rows: its outcomes, columns and frame are
     those of audit.labelled(), and its codes fit the smallest integer type."""
-    from sightline.slices.section import slice_data
+    from sightline.slices import slice_data
 
     data = slice_data(sample_audit)
     labelled = sample_audit.labelled()

@@ -16,8 +16,8 @@ from sightline.core.errors import MissingInputError
 from sightline.data.model_versions import paired_requests
 from sightline.stats.differences import bootstrap_metric_differences, independent_proportion_difference, paired_proportion_difference
 from sightline.stats.resampled import bootstrap_indices, resampled_binary_metrics, resampled_roc_auc
+from sightline.versions import ONE_VERSION, compare_versions, versions_report, versions_verdict
 from sightline.versions.pairs import disagreement_by_score_band, disagreement_by_slice
-from sightline.versions.section import ONE_VERSION, compare_versions, versions_report, versions_verdict
 
 CHAMPION, CHALLENGER = "champion-1.0", "challenger-2.0"
 
@@ -294,7 +294,7 @@ def test_resampled_classification_metrics_equal_the_separate_counts_bit_for_bit(
 def test_performance_and_model_versions_show_one_comparison(sample_audit):
     """One pair of versions, one set of intervals: the Performance section's comparison is the
     Model versions comparison (the same function, rows and resamples)."""
-    from sightline.performance.section import performance_section
+    from sightline.performance import performance_section
 
     perf = performance_section(sample_audit).report["versions"]
     assert [v["version"] for v in perf] == [CHALLENGER] and perf[0]["paired"]
@@ -310,7 +310,7 @@ def test_performance_and_model_versions_show_one_comparison(sample_audit):
 def test_simpson_check_reads_the_same_comparison(sample_audit):
     """The Slices page's Simpson check compares the same pairs with the same test as Model versions:
     equal accuracies, pair count and McNemar p-value (checked by hand with scipy's binomtest)."""
-    from sightline.slices.simpson import compare_versions as simpson_versions
+    from sightline.slices import compare_versions as simpson_versions
 
     simpson = simpson_versions(sample_audit, min_size=30)
     acc = compare_versions(sample_audit, CHALLENGER).metrics.set_index("metric").loc["accuracy"]
