@@ -540,7 +540,8 @@ def write_results(all_results: dict, path: Path, args) -> str:
         res = merged[label]
         rows = synthetic.parse_size(label)
         meta = res.get("_meta") or {}
-        when = (f"Measured {meta['finished']} by `{meta['command']}`; load average at the end "
+        when = (f"Measured {meta['finished']} by `{meta['command']}`" + (f" ({meta['note']})" if meta.get("note") else "")
+                + "; load average at the end "
                 f"{' / '.join(f'{x:.1f}' for x in meta['load'])}.") if meta else ""
         body += [f"## {rows:,}-row log ({label})", "", *([when, ""] if when else []), size_table(label, res), ""]
     text = "\n".join(head + body)
