@@ -5,6 +5,8 @@ section in ``.streamlit/secrets.toml`` a visitor sees only the sign-in screen un
 (Streamlit's OIDC login); ``SIGHTLINE_MODE=shared`` applies the shared-server rules.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from components import access
@@ -14,7 +16,9 @@ from components.sidebar import render_sidebar
 from sightline.core.deployment import current_deployment
 from sightline.core.errors import AccessError
 
-st.set_page_config(page_title="Sightline", page_icon=":material/visibility:", layout="wide")
+# The tab icon is a file of ours, served by this server: a Material icon or an emoji as page_icon
+# makes the browser fetch the picture from a font CDN, which fails offline.
+st.set_page_config(page_title="Sightline", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
 try:
     deployment = current_deployment()

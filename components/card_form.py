@@ -2,7 +2,8 @@
 
 Widgets are keyed by a *generation* number: loading other values (a saved card, a newly opened
 audit) starts a new generation, so every widget shows the new values without fighting Streamlit's
-widget state. Lists are edited one item per line; owners and ethical considerations in tables.
+widget state. Lists are edited one item per line; owners and ethical considerations in tables; the
+reviewer's sign-off (approver, date, decision, notes) has a tab of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ import json
 import pandas as pd
 import streamlit as st
 
-from sightline.card.fields import CardFields, Citation, Owner, Risk, check_version_date, fields_from_model_card, fields_from_spec, license_from_text
+from sightline.card.fields import (
+    DECISIONS,
+    CardFields,
+    Citation,
+    Owner,
+    Risk,
+    check_approval_date,
+    check_version_date,
+    fields_from_model_card,
+    fields_from_spec,
+    license_from_text,
+)
 from sightline.core.errors import SightlineInputError
 from sightline.data.spec import AuditSpec, spec_to_yaml
 
@@ -42,6 +54,10 @@ HELP = {
     "limitations": "Data or situations where the model is known to do badly. One per line.",
     "tradeoffs": "Choices that trade one good for another (e.g. accuracy vs equal selection rates). One per line.",
     "ethical_considerations": "Risks to people, each with what is done about it (the mitigation strategy).",
+    "approver": "Who reviewed the card and takes the decision (name and role).",
+    "approval_date": "When the decision was taken, written YYYY-MM-DD.",
+    "decision": "The reviewer's decision on this model version; leave empty until it is taken.",
+    "decision_notes": "Conditions, follow-ups or reasons, e.g. 'approved on condition that the Bachelors/Prof-specialty incident is fixed'.",
 }
 
 
@@ -125,7 +141,7 @@ def card_form() -> tuple[CardFields, list[str]]:
         k = f"card_form.{st.session_state[GENERATION_KEY]}."
     init: CardFields = st.session_state[INITIAL_KEY]
     problems: list[str] = []
-    details, use, cons = st.tabs(["Model details", "Intended use", "Considerations"])
+    details, use, cons, sign = st.tabs(["Model details", "Intended use", "Considerations", "Sign-off"])
     with details:
         name = st.text_input("Model name", init.name, key=k + "name", help=HELP["name"])
         c1, c2 = st.columns(2)
@@ -135,6 +151,7 @@ def card_form() -> tuple[CardFields, list[str]]:
             version_date = check_version_date(version_date.strip())
         except SightlineInputError as exc:
             problems.append(str(exc))
+            version_date = ""
         overview = st.text_area("Overview", init.overview, key=k + "overview", help=HELP["overview"], height=110)
         documentation = st.text_area("Documentation", init.documentation, key=k + "documentation", help=HELP["documentation"], height=90)
         owners = _table_editor("Owners", [{"name": o.name, "contact": o.contact} for o in init.owners],
@@ -156,10 +173,25 @@ def card_form() -> tuple[CardFields, list[str]]:
         risks = _table_editor("Ethical considerations", [{"name": r.name, "mitigation_strategy": r.mitigation_strategy}
                                                          for r in init.ethical_considerations],
                               {"name": "Risk", "mitigation_strategy": "Mitigation strategy"}, k + "ethical", HELP["ethical_considerations"])
+    with sign:
+        st.caption("The reviewer's decision, printed in the card's Sign-off section and saved under card.sign_off.")
+        approver = st.text_input("Approver", init.approver, key=k + "approver", help=HELP["approver"])
+        c1, c2 = st.columns(2)
+        approval_date = c1.text_input("Decision date (YYYY-MM-DD)", init.approval_date, key=k + "approval_date", help=HELP["approval_date"])
+        options = ["", *DECISIONS] if init.decision in ("", *DECISIONS) else ["", *DECISIONS, init.decision]
+        decision = c2.selectbox("Decision", options, index=options.index(init.decision), key=k + "decision", help=HELP["decision"],
+                                format_func=lambda d: d[:1].upper() + d[1:] if d else "— not decided —")
+        decision_notes = st.text_area("Notes on the decision", init.decision_notes, key=k + "decision_notes",
+                                      help=HELP["decision_notes"], height=90)
+        try:
+            approval_date = check_approval_date(approval_date.strip())
+        except SightlineInputError as exc:
+            problems.append(str(exc))
+            approval_date = ""
     # Citations keep their style from a loaded card when the text is unchanged.
     styles = {c.citation: c.style for c in init.citations}
     fields = CardFields(
-        name=name.strip() or init.name, version=version.strip(), version_date=version_date if not problems else "",
+        name=name.strip() or init.name, version=version.strip(), version_date=version_date,
         overview=overview.strip(), documentation=documentation.strip(),
         owners=tuple(Owner(n, c) for n, c in _cells(owners, ["name", "contact"]) if n or c),
         licenses=tuple(license_from_text(t) for t in _lines(licenses)),
@@ -168,6 +200,7 @@ def card_form() -> tuple[CardFields, list[str]]:
         path=path.strip(), model_architecture=architecture.strip(), data_notes=data_notes.strip(),
         users=_lines(users), use_cases=_lines(use_cases), limitations=_lines(limitations), tradeoffs=_lines(tradeoffs),
         ethical_considerations=tuple(Risk(n, m) for n, m in _cells(risks, ["name", "mitigation_strategy"]) if n or m),
+        approver=approver.strip(), approval_date=approval_date, decision=decision, decision_notes=decision_notes.strip(),
     )
     st.session_state[DRAFT_KEY] = fields
     return fields, problems

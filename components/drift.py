@@ -11,6 +11,7 @@ from components import cache, chart_view
 from components.verdicts import render_verdict
 from sightline.charts.drift import reliability_chart
 from sightline.core.errors import SightlineInputError
+from sightline.core.numbers import SCORE, format_value, guess_unit
 from sightline.core.section import AMBER, GREEN, RED, Section
 from sightline.core.vocabulary import metric_label, metric_name
 from sightline.drift import drift_settings
@@ -52,17 +53,29 @@ def pct(x, digits: int = 1) -> str:
     return "—" if x is None or not np.isfinite(x) else f"{x:.{digits}%}"
 
 
-def headline_metrics(report: dict) -> None:
-    """Four numbers a stakeholder reads first."""
+def headline_metrics(report: dict, task: str = "binary") -> None:
+    """Four numbers a stakeholder reads first. ``task``: the audit's task (a binary model's mean
+    score is a probability; a regression's mean prediction is in the target's units; a
+    multiclass model has no mean, only its class mix)."""
     ds, pred, label, lf = report["dataset"], report.get("prediction") or {}, report.get("label") or {}, report.get("label_free") or {}
     c = st.columns(4)
     c[0].metric("Features drifted", f"{ds['n_drifted']} of {ds['n_features']}", help=HELP["drift_share"],
                 delta=f"dataset drift: {'yes' if ds['drifted'] else 'no'}", delta_color="off", delta_arrow="off")
-    if pred:
-        c[1].metric("Mean score", f"{pred.get('current_mean', float('nan')):.3f}",
-                    delta=f"{pred.get('current_mean', 0) - pred.get('reference_mean', 0):+.3f} vs reference", delta_color="off", delta_arrow="off",
-                    help="Prediction drift: the model's average probability of the positive class, production vs reference. "
-                         f"Test: {pred.get('method')} → {'drifted' if pred.get('drifted') else 'no drift'}; PSI {pred.get('psi', 0):.3f}.")
+    test = f"Test: {pred.get('method')} → {'drifted' if pred.get('drifted') else 'no drift'}; PSI {pred.get('psi') or 0:.3f}."
+    mean, ref_mean = pred.get("current_mean"), pred.get("reference_mean")
+    if pred and mean is not None and np.isfinite(mean):
+        unit = SCORE if task == "binary" else guess_unit(pred.get("column") or pred.get("feature"))
+        change = mean - ref_mean if ref_mean is not None and np.isfinite(ref_mean) else None
+        c[1].metric("Mean score" if task == "binary" else "Mean prediction", format_value(mean, unit),
+                    delta=None if change is None else f"{'+' if change >= 0 else '−'}{format_value(abs(change), unit)} vs reference",
+                    delta_color="off", delta_arrow="off",
+                    help=("Prediction drift: the model's average probability of the positive class, production vs reference. "
+                          if task == "binary" else "Prediction drift: the model's average prediction, production vs reference. ")
+                         + test)
+    elif pred:
+        c[1].metric("Predicted classes", "shifted" if pred.get("drifted") else "steady", delta=pred.get("effect"),
+                    delta_color="off", delta_arrow="off", help="Prediction drift: the mix of predicted classes, production vs "
+                                                               "reference. " + test)
     if label.get("current_positive_rate") is not None:
         c[2].metric("Positive rate (labelled)", pct(label["current_positive_rate"]),
                     delta=f"{(label['current_positive_rate'] - label['reference_positive_rate']) * 100:+.1f} pts vs reference",
@@ -89,10 +102,25 @@ def sample_note(prov: dict) -> str:
             f"{prov.get('model_version') or 'the model'} and all {prov['reference_rows']:,} reference rows ({how})")
 
 
+def _test_result(row: pd.Series) -> str:
+    """A test's outcome as one cell: a p-value test's p, or a distance test's statistic."""
+    p, stat = row.get("p_value"), row.get("statistic")
+    if p is not None and np.isfinite(p):
+        return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    if stat is not None and np.isfinite(stat):
+        return f"distance {format_value(stat)}"
+    return "not tested"
+
+
 def feature_table(features: list[dict]) -> pd.DataFrame:
-    """The per-feature rows with plain column names, drifted first."""
+    """The per-feature rows with plain column names, drifted first; a test gives either a p-value
+    or a distance, so both are one "result" column (no empty cells)."""
     df = pd.DataFrame(features)
     df = df.sort_values(["drifted", "psi"], ascending=[False, False])
+    if len(df) and {"statistic", "p_value"} <= set(df.columns):
+        df["statistic"], df["p_value"] = pd.to_numeric(df["statistic"], errors="coerce"), pd.to_numeric(df["p_value"], errors="coerce")
+        df.insert(int(df.columns.get_loc("statistic")), "result", df.apply(_test_result, axis=1))
+        df = df.drop(columns=["statistic", "p_value"])
     return df.rename(columns={"method": "test (evidently)", "p_value": "p-value", "effect": "what moved"})
 
 

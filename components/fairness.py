@@ -37,6 +37,12 @@ def _column_config(frame: pd.DataFrame) -> dict:
     return out
 
 
+def _dashes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty text cells (a pair that does not exist, a week without two groups) as "—", not "None"."""
+    text = [c for c in frame.columns if frame[c].dtype == object]
+    return frame.assign(**{c: frame[c].where(frame[c].notna(), "—") for c in text}) if text else frame
+
+
 def summary_sentences(col: ColumnFairness) -> None:
     """One line per fairness summary: status, name (with its definition as tooltip) and the plain sentence."""
     seen = {}
@@ -74,8 +80,15 @@ def group_table(col: ColumnFairness, min_group_size: int) -> None:
     shown = frame.reset_index()
     styled = shown.style.apply(lambda r: ["color: #9e9e9e" if r["small"] else "" for _ in r], axis=1)
     st.dataframe(styled, hide_index=True, width="stretch", column_config=_column_config(frame))
-    st.caption(f"{col.reference_note}. Counts (pos = truly positive, pp = predicted positive, tp/fp/fn/tn = confusion "
-               f"cells). Rates: 95% Wilson intervals; ROC AUC and calibration error: bootstrap intervals.")
+    if "pos" in frame.columns:
+        st.caption(f"{col.reference_note}. Counts (pos = truly positive, pp = predicted positive, tp/fp/fn/tn = confusion "
+                   f"cells). Rates: 95% Wilson intervals; ROC AUC and calibration error: bootstrap intervals.")
+    elif "correct" in frame.columns:
+        st.caption(f"{col.reference_note}. correct = rows whose predicted class is the true one; accuracy with a 95% "
+                   "Wilson interval.")
+    else:
+        st.caption(f"{col.reference_note}. Means of the outcome, the prediction and the absolute error, in the target's "
+                   "units, each with a normal 95% interval.")
     if len(col.disparities):
         st.markdown(f"**Each group against the reference group ({col.reference})** — difference (group − reference) "
                     "with a Newcombe 95% interval, ratio (group ÷ reference) with a Katz 95% interval.")
@@ -92,7 +105,7 @@ def render_column(col: ColumnFairness, result: FairnessResult) -> None:
     if col.small_groups:
         st.warning(f"**Small groups:** {', '.join(col.small_groups)} — fewer than {result.min_group_size} labelled rows. "
                    "They are shown greyed for completeness, left out of the summaries and the verdict, and suppressed from "
-                   "the model card and report.json (too few people to measure reliably, and too few to publish safely).",
+                   "the model card and report.json (too few rows to measure reliably, and too few to publish safely).",
                    icon=":material/lock:")
     metrics = {"binary": ("selection_rate", "true_positive_rate", "false_positive_rate"),
                "multiclass": ("accuracy",), "regression": ("mean_absolute_error", "mean_prediction")}[result.task]
@@ -105,7 +118,7 @@ def render_column(col: ColumnFairness, result: FairnessResult) -> None:
     with st.expander("Summary numbers (value, 95% interval, tolerance)"):
         cols = ["value", "lower", "upper", "tolerance", "status", "component", "group_high", "group_low",
                 "evidence_high", "evidence_low", "evidence_lower", "evidence_upper", "pair_confidence"]
-        st.dataframe(col.summaries[cols], width="stretch",
+        st.dataframe(_dashes(col.summaries[cols]), width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
                                     ("value", "lower", "upper", "tolerance", "evidence_lower", "evidence_upper")})
         st.caption("value: max − min over groups (ratios: min ÷ max), as fairlearn. Intervals are 95% jointly over all group "
@@ -119,8 +132,8 @@ def render_column(col: ColumnFairness, result: FairnessResult) -> None:
                    "arrived; true-positive-rate gaps need labels. A week compares only groups with at least "
                    f"{result.min_group_size} rows that week (shaded band: 95% interval, joint over the pairs of groups).")
         with st.expander("Gaps and group sizes per week"):
-            st.dataframe(col.gaps_over_time, hide_index=True, width="stretch")
-            st.dataframe(col.over_time, hide_index=True, width="stretch")
+            st.dataframe(_dashes(col.gaps_over_time), hide_index=True, width="stretch")
+            st.dataframe(_dashes(col.over_time), hide_index=True, width="stretch")
 
 
 def threshold_sliders(column: str, groups: list[str], default: float) -> dict[str, float]:

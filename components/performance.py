@@ -99,6 +99,13 @@ def show_chart(chart, container=st) -> None:
 
 
 def show_table(df: pd.DataFrame, **kwargs) -> None:
+    """A table the width of the page. One with a sentence per row ("what it means") is drawn as a
+    static table, whose cells wrap: an interactive grid cuts every cell at one line."""
+    if "what it means" in df.columns:
+        # word joiners keep an interval ("0.835–0.849") on one line while the sentences wrap
+        st.table(df.map(lambda v: v.replace("–", "\u2060–\u2060") if isinstance(v, str) and " " not in v else v),
+                 hide_index=True, border="horizontal")
+        return
     st.dataframe(df, hide_index=True, width="stretch", column_config=number_config(df), **kwargs)
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import chart_view
 from sightline.charts.slices import simpson_chart, slice_labels, slice_metric_chart
+from sightline.core.numbers import RATE, format_value
 from sightline.core.vocabulary import METRICS
 from sightline.slices import DEFAULT_N_BINS, TASK_METRICS
 
@@ -123,6 +124,11 @@ def render_slice_view(table: pd.DataFrame, metric: str, overall: float, *, min_s
                            file_name="slices.csv", mime="text/csv", key=f"download_{title}")
 
 
+def _p_text(p: float) -> str:
+    """An adjusted p-value as people read it: "<0.001" rather than 1.4e-49."""
+    return format_value(p) if not p < 0.001 else "<0.001"
+
+
 def render_worst_slices(discovered: dict, chart, provenance: dict, task: str, top: int = 5) -> None:
     """The plain-language list of the worst slices found, their chart and table, and the method."""
     slices = pd.DataFrame(discovered["slices"])
@@ -138,10 +144,10 @@ def render_worst_slices(discovered: dict, chart, provenance: dict, task: str, to
             chart_view.show(st, chart, width="stretch")
         what = "mean absolute error" if task == "regression" else "error rate"
         with st.expander(f"Table: the {len(slices)} listed slices"):
-            fmt = "{:.3g}" if task == "regression" else "{:.1%}"
+            fmt = (lambda v: format_value(v)) if task == "regression" else "{:.1%}"
             view = slices[["description", "n", "error_rate", "rest_error_rate", "lift", "score", "p_adjusted"]]
             st.dataframe(view.style.format({"n": "{:,}", "error_rate": fmt, "rest_error_rate": fmt, "lift": "{:.2f}×",
-                                            "score": "{:.3f}", "p_adjusted": "{:.1e}"}),
+                                            "score": "{:.3f}", "p_adjusted": _p_text}),
                          hide_index=True, width="stretch",
                          column_config={"description": "slice",
                                         "error_rate": st.column_config.Column(what, help=f"The {what} inside the slice."),
@@ -176,7 +182,7 @@ def render_simpson(simpson: dict, prefer: tuple[str, ...] = ()) -> None:
         return
     (st.warning if simpson["status"] == "paradox" else st.success)(simpson["message"])
     a, b, metric = simpson["version_a"], simpson["version_b"], simpson["metric"]
-    fmt = (lambda v: f"{v:.3g}") if metric == "mean_absolute_error" else (lambda v: f"{v:.1%}")
+    fmt = (lambda v: format_value(v)) if metric == "mean_absolute_error" else (lambda v: format_value(v, RATE))
     label = METRICS.get(metric, METRICS["accuracy"]).label
     c = st.columns(3)
     c[0].metric(f"{label}: {a}", fmt(simpson["overall"][a]["value"]), help=f"{simpson['overall'][a]['n']:,} labelled rows.")

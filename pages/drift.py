@@ -20,14 +20,15 @@ st.caption("Production (the audited model's logged predictions) against the refe
 section = ui.open_section(audit)
 rep, prov = section.report, section.provenance
 chart_of = {c.name: c.chart for c in section.charts}
-ui.headline_metrics(rep)
+ui.headline_metrics(rep, audit.spec.task)
 
 # -- now vs reference ----------------------------------------------------------------------
 st.subheader("Features now vs the reference")
 features = ui.feature_table(rep["features"])
 ui.chart_with_table(
     chart_of["drift_features"], features, "Per-feature table: evidently's test, statistic, threshold, PSI and what moved",
-    caption=f"Bars: PSI per feature (dashed lines at 0.1 and 0.25). Red: evidently's test says the feature drifted. "
+    caption=f"Bars: evidently's test score ÷ its threshold, so the dashed line at 1 is the threshold and a red bar, past "
+            f"it, drifted; PSI is listed beside each bar. "
             f"{ui.sample_note(prov).capitalize()}. A significant difference is not always an important one — read the "
             f"'what moved' column. Thresholds come from the audit's `drift:` section.")
 if rep.get("skipped_features"):
@@ -67,14 +68,20 @@ st.markdown("**Feature changes, new categories and classes**")
 ui.render_changes(ot, window)
 
 # -- predictions and labels -------------------------------------------------------------------
-st.subheader("Predictions and labels")
+pred = rep.get("prediction")
+has_label_rates = bool(len(w)) and "positive_rate" in w.columns
+if pred or has_label_rates:  # no heading over nothing
+    st.subheader("Predictions and labels")
 if "drift_score_distribution" in chart_of:
-    pred = rep["prediction"]
     chart_view.show(st, chart_of["drift_score_distribution"], width="content")
     st.caption(f"Prediction drift — {pred['effect']}; predicted-positive rate "
                f"{ui.pct(pred.get('reference_predicted_positive_rate'))} → {ui.pct(pred.get('current_predicted_positive_rate'))}. "
                f"Scores are watched even while labels are missing.")
-if len(w) and "positive_rate" in w.columns:
+elif pred:
+    st.caption(f"Prediction drift (**{pred.get('column') or pred.get('feature')}**) — {pred.get('effect')}; "
+               f"{'drifted' if pred.get('drifted') else 'no drift'} by {pred.get('method')}. "
+               "Predictions are watched even while labels are missing.")
+if has_label_rates:
     shifted = flagged_windows_text(w["window"], w["label_shift"], window)
     ui.chart_with_table(
         charts.label_rate_chart(w, window),

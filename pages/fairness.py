@@ -14,7 +14,7 @@ router.ensure_routed()
 
 audit = state.require_audit()
 st.title("Fairness")
-st.caption("Does the model treat groups of people differently? Each protected attribute of the audit, and their "
+st.caption("Does the model treat groups differently? Each sensitive attribute of the audit (`columns.sensitive`), and their "
            "intersections, is compared group by group — with 95% intervals, so a gap that could be noise is not "
            "mistaken for bias — against tolerances set in the audit file.")
 

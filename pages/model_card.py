@@ -20,14 +20,16 @@ router.ensure_routed()
 FORMATS = [("json", "JSON", "model_card.json — Model Card Toolkit schema v0.0.2, charts as base64 PNG."),
            ("md", "MD", "model_card.md — Markdown, charts inline as data URIs."),
            ("html", "HTML", "model_card.html — one self-contained page; opens offline."),
-           ("pdf", "PDF", "model_card.pdf — title page, contents, sections, tables, charts; for filing.")]
+           ("pdf", "PDF", "model_card.pdf — title page, contents, the Mitchell et al. sections with charts, the sign-off, "
+                          "and appendices with the detailed tables, methods and provenance; for filing.")]
 
 audit = state.require_audit()
 cache.precompute(audit, needed=True)  # every area is shown here: start them before drawing the rest
 spec = audit.written_spec  # the file as written: saving must not drop a column refused for grouping
 st.title("Model card")
 st.caption("A model card (Mitchell et al., 2019) documents what a model is for, how well it works and for whom, and its risks. "
-           "The numbers come from the analyses on the other pages; the written sections come from you.")
+           "The numbers come from the analyses on the other pages; the written sections and the reviewer's sign-off come from you. "
+           "Each download is stamped with the time it is exported, beside the time the analysis ran.")
 
 with st.status("Gathering every analysis for the card…", expanded=False) as status:
     finished: list[str] = []

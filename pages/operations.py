@@ -86,7 +86,8 @@ if result.has_time:
 st.subheader("Empty or invalid predictions")
 reasons = result.invalid.reset_index()
 if int(reasons["invalid"].sum()) == 0:
-    st.success(f"None: every one of the {int(reasons['rows'].sum()):,} logged predictions has a prediction and a valid score.", icon=":material/check_circle:")
+    st.success(f"No empty or invalid predictions: every one of the {int(reasons['rows'].sum()):,} logged predictions has a "
+               f"prediction{' and a valid score' if audit.has_score else ''}.", icon=":material/check_circle:")
 else:
     if result.has_time:
         chart_with_table(invalid_rate_chart(result), result.invalid_windows,

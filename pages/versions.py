@@ -68,7 +68,10 @@ if comp.latency is not None:
 
 if m is not None and len(m):
     st.subheader("Is it better?")
-    chart_with_table(metric_difference_chart(comp), metric_effects(comp).drop(columns=["label"]).round(4),
+    effects = metric_effects(comp).drop(columns=["label"]).round(4)
+    if "higher_is_better" in effects.columns:  # a metric with no better direction (selection rate) reads "—", not None
+        effects["higher_is_better"] = effects["higher_is_better"].map({True: "yes", False: "no"}).fillna("—")
+    chart_with_table(metric_difference_chart(comp), effects,
                      "Each dot is how much the metric changes if the candidate replaces the primary model; the bar is its "
                      "95% confidence interval. An interval that crosses the dashed zero line means the data cannot yet tell "
                      "the two apart. Selection rate is how often the model predicts the positive class.",

@@ -3,6 +3,7 @@
 import ast
 import importlib
 import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -224,3 +225,11 @@ def test_every_package_has_a_small_public_face():
                                                                      for a in node.names)):
                 reaching_in.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}")
     assert reaching_in == [], "pages import an area through its face (sightline.<area>):\n" + "\n".join(reaching_in)
+
+
+def test_no_code_points_at_an_issue_number():
+    """Comments and docstrings say why, in their own words: a tracker number means nothing to a reader."""
+    pattern = re.compile(r"\b" + "issue" + r"s?\s*#?\d+", re.IGNORECASE)
+    hits = [f"{p.relative_to(ROOT)}:{i}" for p in ROOT.rglob("*.py") if ".git" not in p.parts and "artifacts" not in p.parts
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert hits == [], hits

@@ -1,4 +1,4 @@
-"""Bounded work on any input (issue 13, parts 5 and 7).
+"""Bounded work on any input.
 
 - A sensitive or slice column with too many distinct values is refused for grouping, named in a
   validation finding, and left out of fairness, calibration and slices; the other areas run.

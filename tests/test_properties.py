@@ -1,4 +1,4 @@
-"""No input ends in an internal error (issue 13, part 6).
+"""No input ends in an internal error.
 
 Hypothesis generates small prediction logs and audit files — numeric, categorical, all-missing
 and constant columns, 0–3 rows (some up to 60), one column in two roles, a feature that is also
@@ -382,7 +382,7 @@ def test_the_cli_with_charts_and_pdf_never_exits_3(case, tmp_path_factory):
                                                                  "model_card.html", "model_card.pdf"}
 
 
-# -- the three crashes reported in issue 13 ------------------------------------------------
+# -- three crashes found by hand before these tests existed -----------------------------------
 def _known_case(tmp_path: Path, log: pd.DataFrame, columns: dict, **extra) -> Path:
     case = Case(audit={"name": "known crash", "version": "1", "task": "binary", "positive_label": 1,
                        "current": "log.csv", "columns": columns, **extra},
@@ -408,7 +408,7 @@ def _report_exits_without_bug(path: Path, out: Path) -> tuple[int, dict | None]:
 
 @pytest.mark.parametrize("feature", ["x", "accuracy", "n", "too_small", "slice", "share"])
 def test_400_rows_one_feature_one_sensitive_column_exits_0(tmp_path, feature):
-    """Issue 13: slices ended in ``InvalidIndexError: Reindexing only valid with uniquely valued
+    """Slices once ended in ``InvalidIndexError: Reindexing only valid with uniquely valued
     Index objects`` (exit 3) on a 400-row log with one feature and one sensitive column: the
     slice table holds each sliced column's values in a column of its name, which clashed with
     the table's own columns (``accuracy``, ``tp``, ``share``; ``n`` and ``too_small`` failed
@@ -441,7 +441,7 @@ def test_400_rows_feature_that_is_also_sensitive_exits_0(tmp_path):
 
 
 def test_one_row_log_exits_without_internal_error(tmp_path):
-    """Issue 13: a 1-row log ended in exit 3 (explainability)."""
+    """A 1-row log once ended in exit 3 (explainability)."""
     path = _known_case(tmp_path, _binary_log(400).iloc[[1]], {"target": "y", "prediction": "pred", "score": "score",
                                                                "features": ["x", "sex"], "sensitive": ["sex"]})
     status, report = _report_exits_without_bug(path, tmp_path / "out")
@@ -452,7 +452,7 @@ def test_one_row_log_exits_without_internal_error(tmp_path):
 
 
 def test_all_missing_feature_exits_without_internal_error(tmp_path):
-    """Issue 13: an all-NaN feature ended in exit 3 (explainability)."""
+    """An all-NaN feature once ended in exit 3 (explainability)."""
     log = _binary_log(400)
     log["x"] = np.nan
     path = _known_case(tmp_path, log, {"target": "y", "prediction": "pred", "score": "score",

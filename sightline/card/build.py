@@ -13,13 +13,15 @@ import base64
 import logging
 import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import pandas as pd
 
-from sightline.card.fields import NOTES_MARKER, TRAIL_MARKER, CardFields, fields_from_spec, is_uri
+from sightline.card.fields import NOTES_MARKER, TRAIL_MARKER, CardFields, fields_from_spec, is_uri, sign_off_text
+from sightline.card.format import readable_pairs
 from sightline.card.png import spec_png
 from sightline.card.privacy import Suppression, suppress_metrics, suppress_table
-from sightline.card.trail import AuditTrail, audit_trail, flatten
+from sightline.card.trail import AuditTrail, audit_trail
 from sightline.charts import chart_spec
 from sightline.core.section import AMBER, GREEN, NOT_COMPUTED, RED, UNAVAILABLE, CardMetric, Verdict
 from sightline.report.gates import GateResult, evaluate_gates
@@ -70,6 +72,26 @@ class DatasetCard:
 
 
 @dataclass(frozen=True)
+class Factors:
+    """What the card evaluates the model across (Mitchell et al.'s "Factors"): the sensitive
+    attributes declared in the audit file, their reference groups, whether intersections were
+    compared, the smallest group reported, columns refused as groups (identifiers), and per area
+    the columns its per-group results are sliced by."""
+
+    sensitive: tuple[str, ...] = ()
+    reference_groups: tuple[tuple[str, str], ...] = ()
+    intersections: bool = False
+    min_group_size: int = 0
+    refused: tuple[str, ...] = ()
+    by_area: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def utc_now() -> str:
+    """Now, in UTC, as ISO text to the second (the card's export time)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
 class ModelCardDocument:
     """Everything a renderer needs. ``card`` is the schema-valid JSON mapping."""
 
@@ -86,6 +108,9 @@ class ModelCardDocument:
     model_path: str
     chart_failures: tuple[str, ...] = ()
     whole_log: dict | None = None  # exact whole-log figures of a sampled log (sightline/scale.py)
+    exported_at: str = ""  # when this card was exported (ISO, UTC); the analysis time is trail.generated_at
+    factors: Factors = Factors()
+    log_sample_note: str = ""  # how a log too large for memory was sampled, or ""
 
     @property
     def title(self) -> str:
@@ -188,7 +213,7 @@ def datasets(trail: AuditTrail, audit, fields: CardFields) -> tuple[DatasetCard,
                     + (f" {audit.log_sample.sentence()} Row counts of the audited version above are the sample's."
                        if getattr(audit, "log_sample", None) is not None else ""))
         elif item["role"] == "reference":
-            text = (f"Reference data (the training or validation baseline the log is compared with), "
+            text = (f"Training data: the reference data set (the training or validation baseline the log is compared with), "
                     f"{item['rows']:,} rows × {item['columns']} columns. SHA-256 {item['sha256']}.")
         else:
             continue
@@ -213,17 +238,22 @@ def _citations(fields: CardFields) -> list[dict]:
     return out
 
 
-def generated_documentation(doc_fields: CardFields, areas, gates, privacy: Suppression, trail: AuditTrail) -> str:
-    """``model_details.documentation``: the person's text, then Sightline's verdicts, gates,
-    privacy note and audit trail after :data:`TRAIL_MARKER` (so a card read back stops there)."""
-    lines = [TRAIL_MARKER, "Verdicts:"]
+def generated_documentation(doc_fields: CardFields, areas, gates, privacy: Suppression, trail: AuditTrail,
+                            exported_at: str = "") -> str:
+    """``model_details.documentation``: the person's text, the sign-off (when one is recorded),
+    then Sightline's export time, verdicts, gates, privacy note and audit trail after
+    :data:`TRAIL_MARKER` (so a card read back stops there)."""
+    lines = [TRAIL_MARKER]
+    if exported_at:
+        lines.append(f"Exported: {exported_at} (the analysis ran at {trail.generated_at}).")
+    lines.append("Verdicts:")
     for a in areas:
         lines.append(f"- {a.title}: {a.verdict.status} — {a.verdict.headline}")
     lines.append("Gates:" if gates else "Gates: none set in the audit file.")
     lines += [f"- {g.describe()}" for g in gates]
     lines.append(f"Privacy: {privacy.sentence()}")
     lines += trail.lines()
-    head = doc_fields.documentation.strip()
+    head = "\n\n".join(p for p in (doc_fields.documentation.strip(), sign_off_text(doc_fields)) if p)
     return (head + "\n\n" if head else "") + "\n".join(lines)
 
 
@@ -286,24 +316,44 @@ def card_basis(report, graphics: tuple[tuple[Graphic, ...], tuple[str, ...]] | N
             dropped_rows += n_rows
             tables[name] = kept
         areas.append(AreaCard(area, AREA_TITLES.get(area, area.replace("_", " ").title()), section.verdict, metrics,
-                              tables, tuple(flatten(section.provenance)), tuple(g for g in graphics if g.area == area)))
+                              tables, tuple(readable_pairs(section.provenance)), tuple(g for g in graphics if g.area == area)))
     inp, out = io_formats(audit)
     return CardBasis(tuple(areas), tuple(evaluate_gates(report)), audit_trail(report),
                      Suppression(min_size, dropped_metrics, dropped_rows), tuple(graphics), tuple(failed), inp, out)
 
 
+def card_factors(audit, areas) -> Factors:
+    """The :class:`Factors` of ``audit``: its ``columns.sensitive`` and ``fairness:`` settings,
+    and for each area the columns named in its per-group metric slices (``col=value``, ``a=x & b=y``)."""
+    fair = audit.spec.fairness
+    by_area = []
+    for a in areas:
+        columns: dict[str, None] = {}
+        for m in a.metrics:
+            if "=" in m.slice:
+                columns[" & ".join(part.split("=", 1)[0].strip() for part in m.slice.split(" & "))] = None
+        if columns:
+            by_area.append((a.title, tuple(columns)))
+    return Factors(tuple(audit.spec.columns.sensitive), tuple((str(k), str(v)) for k, v in dict(fair.reference_groups or {}).items()),
+                   bool(fair.intersections), int(fair.min_group_size), tuple(str(c) for c in (getattr(audit, "refused_groups", None) or {})),
+                   tuple(by_area))
+
+
 def assemble_card(report, *, fields: CardFields | None = None,
                   graphics: tuple[tuple[Graphic, ...], tuple[str, ...]] | None = None,
-                  basis: CardBasis | None = None) -> ModelCardDocument:
+                  basis: CardBasis | None = None, exported_at: str | None = None) -> ModelCardDocument:
     """The whole card of ``report``.
 
     Inputs: the :class:`sightline.report.registry.Report`; ``fields`` (default: from the audit file) for
     the written sections; ``graphics`` as returned by :func:`render_graphics` (pass them to
     reuse rendered PNGs — the only expensive step) or a whole ``basis`` from :func:`card_basis`
-    of the same report. Output: a :class:`ModelCardDocument`.
+    of the same report; ``exported_at`` (ISO, UTC; default: now) is when the card is exported, which
+    the card states beside the time the analysis ran (``report.generated_at``).
+    Output: a :class:`ModelCardDocument`.
     Raises :class:`SpecError` for a malformed ``card:`` section or gate threshold.
     """
     audit = report.audit
+    exported_at = exported_at or utc_now()
     fields = fields if fields is not None else fields_from_spec(audit.spec)
     basis = basis if basis is not None else card_basis(report, graphics)
     areas, gates, trail, privacy, graphics = basis.areas, basis.gates, basis.trail, basis.privacy, basis.graphics
@@ -318,7 +368,7 @@ def assemble_card(report, *, fields: CardFields | None = None,
         "model_details": _drop_empty({
             "name": fields.name or audit.spec.name,
             "overview": fields.overview,
-            "documentation": generated_documentation(fields, areas, gates, privacy, trail),
+            "documentation": generated_documentation(fields, areas, gates, privacy, trail, exported_at),
             "owners": _owners(fields),
             "version": _drop_empty({"name": fields.version, "date": fields.version_date}),
             "licenses": _licenses(fields),
@@ -354,7 +404,9 @@ def assemble_card(report, *, fields: CardFields | None = None,
     return ModelCardDocument(card=card, fields=fields, areas=tuple(areas), gates=gates, trail=trail, privacy=privacy,
                              datasets=data, input_format=inp, output_format=out, model_architecture=arch,
                              model_path=path, chart_failures=basis.chart_failures,
-                             whole_log=getattr(report, "whole_log", None))
+                             whole_log=getattr(report, "whole_log", None), exported_at=exported_at,
+                             factors=card_factors(audit, areas),
+                             log_sample_note=audit.log_sample.sentence() if getattr(audit, "log_sample", None) is not None else "")
 
 
 def build_model_card(report, *, fields: CardFields | None = None) -> dict:
@@ -368,24 +420,37 @@ REQUIRED_FIELDS = {"overview": "overview", "owners": "owners", "users": "intende
 
 
 def card_readiness(doc: ModelCardDocument) -> Verdict:
-    """Is the card ready to file? Red when a release gate failed, amber when a qualitative
-    section is empty or an area has no result, green otherwise; the headline says which."""
+    """Is the card ready to file, and what should its reviewer look at first?
+
+    Red when a release gate fails or an analysis area reports a problem; amber when a written
+    section is empty, an area has no result or the card is not signed off; green only when none
+    of these holds. The headline gives the most serious reason; the detail lists the others."""
 
     missing = [label for key, label in REQUIRED_FIELDS.items() if not getattr(doc.fields, key)]
     absent = [a.title for a in doc.areas if not a.computed]
+    red = [a.title for a in doc.areas if a.verdict.status == RED]
     failed = [g for g in doc.gates if g.passed is False]
     unchecked = [g for g in doc.gates if g.passed is None]
-    detail = doc.privacy.sentence()
-    if absent:
-        detail += f" Areas without a result: {', '.join(absent)} (the card says why)."
-    if unchecked:
-        detail += f" {len(unchecked)} gate(s) could not be evaluated."
+    reasons: list[tuple[str, str]] = []
     if failed:
         names = ", ".join(f"{g.name}" + (f" [{g.slice}]" if g.slice else "") for g in failed[:3])
-        return Verdict(RED, f"{len(failed)} release gate(s) fail ({names}{'…' if len(failed) > 3 else ''}); "
-                            "the card records it, and python -m sightline report --fail-on would stop a CI run.", detail)
+        reasons.append((RED, f"{len(failed)} release gate(s) fail ({names}{'…' if len(failed) > 3 else ''}); "
+                             "python -m sightline report --fail-on would stop a CI run."))
+    if red:
+        reasons.append((RED, f"{len(red)} analysis area(s) report a problem ({', '.join(red)}): the card records them for the "
+                             "reviewer's decision."))
     if missing:
-        return Verdict(AMBER, f"{len(missing)} written section(s) of the card are empty: {', '.join(missing)} — fill them in on the form.", detail)
+        reasons.append((AMBER, f"{len(missing)} written section(s) of the card are empty: {', '.join(missing)} — fill them in on the form."))
     if absent:
-        return Verdict(AMBER, f"Every written section is filled, but {len(absent)} analysis area(s) have no result: {', '.join(absent)}.", detail)
-    return Verdict(GREEN, f"The card is complete: all {len(doc.areas)} analysis areas have results and every written section is filled.", detail)
+        reasons.append((AMBER, f"{len(absent)} analysis area(s) have no result: {', '.join(absent)} (the card says why)."))
+    if unchecked:
+        reasons.append((AMBER, f"{len(unchecked)} release gate(s) could not be evaluated."))
+    if not doc.fields.signed_off:
+        reasons.append((AMBER, "Not signed off yet: record the approver, date and decision under Sign-off."))
+    detail = " ".join(text for _, text in reasons[1:])
+    detail = (detail + " " if detail else "") + doc.privacy.sentence()
+    if reasons:
+        return Verdict(reasons[0][0], reasons[0][1], detail)
+    f = doc.fields
+    return Verdict(GREEN, f"Signed off ({f.decision}, by {f.approver} on {f.approval_date}); all {len(doc.areas)} analysis areas "
+                          "have results without a problem and every written section is filled.", detail)

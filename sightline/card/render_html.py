@@ -9,10 +9,12 @@ User text that looks like a link is shown as text, never as a hyperlink.
 from __future__ import annotations
 
 import base64
+import struct
 from html import escape as html_escape
 
 from sightline.card.build import ModelCardDocument
-from sightline.card.outline import STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox, card_blocks
+from sightline.card.format import moment
+from sightline.card.outline import STATUS_WORDS, Bullets, Heading, Image, Pairs, Paragraph, Table, VerdictBox, card_blocks
 
 _CSS = """
 :root { --ink:#1d2330; --muted:#5b6475; --line:#d9dee7; --head:#f3f5f9; --accent:#1f5fa8; }
@@ -31,8 +33,15 @@ h3 { font-size: 18px; margin: 26px 0 8px; color: var(--accent); }
 h4 { font-size: 15px; margin: 18px 0 6px; }
 p { margin: 6px 0; }
 p.muted { color: var(--muted); font-style: italic; font-size: 13px; }
-.scroll { overflow-x: auto; margin: 8px 0 14px; }
-table { border-collapse: collapse; font-size: 13px; min-width: 40%; }
+/* Tables fit the page: the card splits tables with many columns into parts before they get here,
+   cells wrap between words, and a single word longer than the line breaks. */
+.scroll { margin: 8px 0 14px; max-width: 100%; }
+table { border-collapse: collapse; font-size: 13px; min-width: 40%; max-width: 100%; }
+td, th { overflow-wrap: break-word; }
+p.pairs { font-size: 12.5px; color: var(--ink); line-height: 1.6; }
+p.pairs span.pair { white-space: normal; }
+p.pairs b { font-weight: 600; }
+.pairs-caption { font-weight: 600; margin: 10px 0 2px; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: var(--head); font-weight: 600; }
@@ -46,7 +55,7 @@ td.mono, .mono { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospac
 .status { font-weight: 600; }
 .status.green { color: #2e7d32; } .status.amber { color: #b36b00; } .status.red { color: #c62828; }
 .gate-failed { color: #c62828; font-weight: 600; } .gate-passed { color: #2e7d32; }
-figure { margin: 10px 0 18px; }
+figure { margin: 10px 18px 18px 0; display: inline-block; vertical-align: top; max-width: 100%; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 13px; }
 @media print { nav.toc { display: none; } main { padding: 0; } h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
@@ -95,6 +104,10 @@ def _block(block) -> str:
         return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in block.items) + "</ul>"
     if isinstance(block, Table):
         return _table(block)
+    if isinstance(block, Pairs):
+        caption = f'<p class="pairs-caption">{escape(block.caption)}</p>' if block.caption else ""
+        items = " · ".join(f'<span class="pair"><b>{escape(k)}:</b> {escape(v)}</span>' for k, v in block.items)
+        return f'{caption}<p class="pairs">{items}</p>'
     if isinstance(block, VerdictBox):
         word = STATUS_WORDS.get(block.status, block.status)
         detail = f'<div class="detail">{escape(block.detail)}</div>' if block.detail else ""
@@ -102,7 +115,13 @@ def _block(block) -> str:
                 f"{escape(block.headline)}{detail}</div>")
     if isinstance(block, Image):
         data = base64.b64encode(block.png).decode("ascii")
-        return (f'<figure><img alt="{escape(block.title)}" src="data:image/png;base64,{data}">'
+        # Shown at its CSS size (the PNG holds `scale` device pixels per CSS pixel, for sharpness),
+        # so small charts sit side by side and text in charts matches the page's.
+        try:
+            width = f' width="{round(struct.unpack(">I", block.png[16:20])[0] / (block.scale or 1.0))}"'
+        except struct.error:
+            width = ""
+        return (f'<figure><img alt="{escape(block.title)}"{width} src="data:image/png;base64,{data}">'
                 f"<figcaption>{escape(block.title)}</figcaption></figure>")
     raise TypeError(f"unknown card block {type(block).__name__}")
 
@@ -112,8 +131,8 @@ def render_html(doc: ModelCardDocument) -> str:
     blocks = card_blocks(doc, images=True)
     toc = "".join(f'<li><a href="#{escape(b.id)}">{escape(b.text)}</a></li>' for b in blocks if isinstance(b, Heading) and b.level == 1)
     t = doc.trail
-    meta = (f"Generated {escape(t.generated_at)} UTC by Sightline {escape(t.library_versions.get('sightline', '?'))} · "
-            f'audit fingerprint <span class="mono">{escape(t.fingerprint)}</span> · Model Card Toolkit schema 0.0.2')
+    meta = (f"Exported {escape(moment(doc.exported_at))} · analysis run {escape(moment(t.generated_at))} by Sightline "
+            f"{escape(t.library_versions.get('sightline', '?'))} · Model Card Toolkit schema 0.0.2")
     body = "\n".join(_block(b) for b in blocks)
     return (
         "<!DOCTYPE html>\n"

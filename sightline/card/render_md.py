@@ -14,7 +14,8 @@ import base64
 import re
 
 from sightline.card.build import ModelCardDocument
-from sightline.card.outline import STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox, card_blocks
+from sightline.card.format import moment
+from sightline.card.outline import STATUS_WORDS, Bullets, Heading, Image, Pairs, Paragraph, Table, VerdictBox, card_blocks
 
 # Characters that start inline markup: code spans, emphasis, strikethrough. A backslash makes
 # each a literal character (CommonMark escapes any ASCII punctuation).
@@ -102,6 +103,9 @@ def _block(block, images: bool, offset: int = 0) -> list[str]:
         return [f"- {escape(item)}" for item in block.items]
     if isinstance(block, Table):
         return _table(block)
+    if isinstance(block, Pairs):
+        text = " · ".join(f"**{escape_inline(k)}:** {escape_inline(v)}" for k, v in block.items)
+        return ([f"**{escape_inline(block.caption)}**", ""] if block.caption else []) + [text]
     if isinstance(block, VerdictBox):
         out = [f"> **{escape_inline(STATUS_WORDS.get(block.status, block.status))}.** {escape_inline(block.headline)}"]
         if block.detail:
@@ -122,8 +126,9 @@ def render_markdown(doc: ModelCardDocument, *, images: bool = True, heading_offs
     ``heading_offset`` demotes every heading (2: the title becomes ``###``, for embedding)."""
     t = doc.trail
     lines = ["#" * (1 + heading_offset) + f" {_heading(doc.title)}", "",
-             f"*Generated {escape_inline(t.generated_at)} UTC by Sightline {escape_inline(t.library_versions.get('sightline', '?'))} · "
-             f"audit fingerprint `{escape_inline(t.fingerprint).replace('`', '')}` · Model Card Toolkit schema 0.0.2*", ""]
+             f"*Exported {escape_inline(moment(doc.exported_at))} · analysis run {escape_inline(moment(t.generated_at))} by Sightline "
+             f"{escape_inline(t.library_versions.get('sightline', '?'))} · audit fingerprint "
+             f"`{escape_inline(t.fingerprint).replace('`', '')}` · Model Card Toolkit schema 0.0.2*", ""]
     for block in card_blocks(doc, images=images):
         out = _block(block, images, heading_offset)
         if out and out != [""]:

@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sightline.card.build import ModelCardDocument
-from sightline.card.outline import GATE_WORDS, STATUS_WORDS, Bullets, Heading, Image, Paragraph, Table, VerdictBox, card_blocks, summary_blocks
+from sightline.card.format import moment
+from sightline.card.outline import GATE_WORDS, STATUS_WORDS, Bullets, Heading, Image, Pairs, Paragraph, Table, VerdictBox, card_blocks, summary_blocks
 from sightline.core.text import short_words
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ STATUS_FILL = {"green": (237, 247, 238), "amber": (255, 245, 229), "red": (253, 
 _LATIN1 = {"—": "-", "–": "-", "≥": ">=", "≤": "<=", "×": "x", "→": "->", "…": "...", "•": "*", "≈": "~",
            "“": '"', "”": '"', "‘": "'", "’": "'", "∞": "inf", "±": "+/-", "·": "-", "✓": "v", "✗": "x"}
 TABLE_SIZES = (8.0, 7.0, 6.0)  # font sizes tried before a wide table is split into column groups
+APPENDIX_TABLE_SIZES = (7.0, 6.5, 6.0)  # the appendices are reference material: set smaller
+CHART_SHRINK = 0.8  # charts print at 80% of their screen size: ~8 pt text, a third fewer pages
+CHART_GAP = 4.0  # mm between two charts set side by side
 CELL_PAD, CELL_PAD_Y = 1.2, 0.8  # mm inside table cells
 NATURAL_CAP = 80  # mm: wider cell text wraps
 BOLD_COLUMNS = {("verdicts", "Status"), ("gates", "Result")}  # drawn bold and coloured
@@ -97,8 +101,8 @@ class _Writer:
         pdf.set_title(doc.title)
         pdf.set_author("Sightline")
         pdf.set_creator(f"Sightline {doc.trail.library_versions.get('sightline', '')}")
-        # The report's generation time, not "now": the same report gives the same PDF metadata.
-        pdf.set_creation_date(datetime.fromisoformat(doc.trail.generated_at))
+        # The card's export time (the document was created then); the analysis time is on the title page.
+        pdf.set_creation_date(datetime.fromisoformat(doc.exported_at or doc.trail.generated_at))
         fonts = _font_files()
         if fonts:
             for style, path in fonts.items():
@@ -112,6 +116,7 @@ class _Writer:
             self.family = "helvetica"
         self.pdf = pdf
         self._widths_memo: dict = {}
+        self.sizes = TABLE_SIZES
 
     # -- primitives ------------------------------------------------------------------------
     def font(self, size: float, style: str = "", color=INK) -> None:
@@ -126,7 +131,7 @@ class _Writer:
     def heading(self, block: Heading) -> None:
         pdf = self.pdf
         size = {1: 16, 2: 13, 3: 11}.get(block.level, 11)
-        self.need(40 if block.level == 1 else 28)
+        self.need(40 if block.level == 1 else 45)  # a heading never ends a page: keep it with what follows
         pdf.ln(4 if block.level == 1 else 2)
         pdf.start_section(pdf.safe(block.text), level=block.level - 1)
         self.font(size, "B", ACCENT if block.level <= 2 else INK)
@@ -151,6 +156,22 @@ class _Writer:
             self.font(size, "I" if block.muted else "", MUTED if block.muted else INK)
             pdf.write(size * 0.5, pdf.safe(block.text))
         pdf.ln(size * 0.5 + 1.5)
+
+    def pairs(self, block: Pairs) -> None:
+        """Settings set as one flowing paragraph of bold names and values, in a small size."""
+        pdf, size = self.pdf, 7.5
+        if block.caption:
+            self.need(14)
+            self.font(9, "B")
+            pdf.multi_cell(0, 5, pdf.safe(block.caption), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_x(pdf.l_margin)
+        for i, (key, value) in enumerate(block.items):
+            self.font(size, "B")
+            pdf.write(size * 0.48, pdf.safe(("  ·  " if i else "") + key + ": "))
+            self.font(size, "", INK)
+            pdf.write(size * 0.48, pdf.safe(value))
+        pdf.ln(size * 0.48 + 2)
+        self.font(10)
 
     def bullets(self, block: Bullets) -> None:
         pdf = self.pdf
@@ -189,24 +210,51 @@ class _Writer:
         pdf.set_xy(pdf.l_margin, y + total + 2)
         self.font(10)
 
-    def image(self, block: Image) -> None:
+    def _image_size(self, block: Image) -> tuple[float, float] | None:
+        """(width, height) in mm of a chart as printed, or None when its PNG cannot be read."""
         pdf = self.pdf
         try:
             wpx, hpx = _png_size(block.png)
         except struct.error:
-            self.paragraph(Paragraph(f"Chart {block.title} could not be read.", muted=True))
-            return
+            return None
         # CSS pixels = wpx / scale; 1 CSS px = 0.2646 mm.
-        w = min(pdf.epw, wpx / (block.scale or 1.0) * 0.2646)
+        w = min(pdf.epw, wpx / (block.scale or 1.0) * 0.2646 * CHART_SHRINK)
         h = w * hpx / wpx
-        max_h = pdf.h - pdf.t_margin - pdf.b_margin - 12
+        max_h = (pdf.h - pdf.t_margin - pdf.b_margin - 12) * 0.75
         if h > max_h:
             w, h = w * max_h / h, max_h
-        self.need(h + 8)
-        pdf.image(io.BytesIO(block.png), x=pdf.l_margin, w=w, h=h)
+        return w, h
+
+    def side_by_side(self, first: Image, second: Image) -> bool:
+        """True when two charts fit next to each other on a line."""
+        a, b = self._image_size(first), self._image_size(second)
+        return a is not None and b is not None and a[0] + b[0] + CHART_GAP <= self.pdf.epw
+
+    def image(self, block: Image, beside: Image | None = None) -> None:
+        """One chart with its caption, or two side by side (``beside``: the right one)."""
+        pdf = self.pdf
+        items = [block] + ([beside] if beside is not None else [])
+        sizes = [self._image_size(b) for b in items]
+        if any(size is None for size in sizes):
+            for b, size in zip(items, sizes):
+                if size is None:
+                    self.paragraph(Paragraph(f"Chart {b.title} could not be read.", muted=True))
+                else:
+                    self.image(b)
+            return
         self.font(8.5, "I", MUTED)
-        pdf.multi_cell(0, 4.5, pdf.safe(block.title), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
+        caption_h = max(pdf.multi_cell(w, 4.5, pdf.safe(b.title), dry_run=True, output="HEIGHT") for b, (w, _) in zip(items, sizes))
+        self.need(max(h for _, h in sizes) + caption_h + 3)
+        x, y = pdf.l_margin, pdf.get_y()
+        bottom = y
+        for b, (w, h) in zip(items, sizes):
+            pdf.image(io.BytesIO(b.png), x=x, y=y, w=w, h=h)
+            pdf.set_xy(x, y + h)
+            self.font(8.5, "I", MUTED)
+            pdf.multi_cell(w, 4.5, pdf.safe(b.title), new_x="LEFT", new_y="NEXT")
+            bottom = max(bottom, pdf.get_y())
+            x += w + CHART_GAP
+        pdf.set_xy(pdf.l_margin, bottom + 2)
         self.font(10)
 
     # -- tables ----------------------------------------------------------------------------
@@ -265,7 +313,7 @@ class _Writer:
         return natural, minimal
 
     def _fit(self, header, rows, key: str = "") -> tuple[float, list[float]] | None:
-        for size in TABLE_SIZES:
+        for size in self.sizes:
             natural, minimal = self._col_widths(header, rows, size, key)
             if sum(natural) <= self.pdf.epw:
                 capped = [j for j, n in enumerate(natural) if n >= NATURAL_CAP]
@@ -291,7 +339,7 @@ class _Writer:
             self._draw_table(pdf.safe(block.caption), header, rows, *fitted, key=block.key)
         else:
             # Too wide for the page even at 6 pt: split into column groups, repeating the first column.
-            size = TABLE_SIZES[-1]
+            size = self.sizes[-1]
             natural, _ = self._col_widths(header, rows, size, block.key)
             groups, current, used = [], [], natural[0]
             for j in range(1, len(header)):
@@ -386,8 +434,9 @@ class _Writer:
         pdf.cell(0, 8, pdf.safe(version), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
         self.font(9, "", MUTED)
-        for line in (f"Generated {t.generated_at} UTC by Sightline {t.library_versions.get('sightline', '?')}",
-                     f"Audit fingerprint {t.fingerprint} · Model Card Toolkit schema 0.0.2",
+        for line in (f"Card exported {moment(doc.exported_at)}",
+                     f"Analysis run {moment(t.generated_at)} by Sightline {t.library_versions.get('sightline', '?')} · "
+                     f"audit fingerprint {t.fingerprint} · Model Card Toolkit schema 0.0.2",
                      "Inputs: " + ", ".join(f"{short_words(i['name'])} ({i['role']})" for i in t.inputs)):
             pdf.multi_cell(0, 4.8, pdf.safe(line), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(8)
@@ -419,6 +468,7 @@ class _Writer:
         if isinstance(block, Heading):
             if block.level == 1:
                 self.need(70)
+                self.sizes = APPENDIX_TABLE_SIZES if block.text.startswith("Appendix") else TABLE_SIZES
             self.heading(block)
         elif isinstance(block, Paragraph):
             self.paragraph(block)
@@ -426,6 +476,8 @@ class _Writer:
             self.bullets(block)
         elif isinstance(block, Table):
             self.table(block)
+        elif isinstance(block, Pairs):
+            self.pairs(block)
         elif isinstance(block, VerdictBox):
             self.verdict(block)
         elif isinstance(block, Image):
@@ -441,9 +493,15 @@ class _Writer:
         pdf.insert_toc_placeholder(self.toc, pages=1, allow_extra_pages=True)
         blocks = card_blocks(self.doc, images=True)
         # The title page already holds the summary: skip it in the body.
-        start = next(i for i, b in enumerate(blocks) if i > 0 and isinstance(b, Heading) and b.level == 1)
-        for block in blocks[start:]:
+        i = next(i for i, b in enumerate(blocks) if i > 0 and isinstance(b, Heading) and b.level == 1)
+        while i < len(blocks):
+            block, following = blocks[i], blocks[i + 1] if i + 1 < len(blocks) else None
+            if isinstance(block, Image) and isinstance(following, Image) and self.side_by_side(block, following):
+                self.image(block, following)
+                i += 2
+                continue
             self.write(block)
+            i += 1
         return bytes(pdf.output())
 
 

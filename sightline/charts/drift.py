@@ -17,8 +17,7 @@ from sightline.core.vocabulary import metric_name
 # Streamlit would otherwise squeeze axes into the height ("fit"), flattening discrete heatmaps.
 PAD = alt.AutoSizeParams(type="pad", contains="padding")
 SIDE_COLORS = alt.Scale(domain=["reference", "production"], range=["#9e9e9e", PRIMARY])
-PSI_BANDS = (0.1, 0.25)
-MIN_CELL_ROWS = 30  # score-outcome cells with fewer labelled rows are not drawn  # common reading of PSI: < 0.1 stable, 0.1–0.25 moderate, > 0.25 major
+MIN_CELL_ROWS = 30  # score-outcome cells with fewer labelled rows are not drawn
 
 
 def _dates(frame: pd.DataFrame, column: str = "window") -> pd.DataFrame:
@@ -31,40 +30,100 @@ def _dates(frame: pd.DataFrame, column: str = "window") -> pd.DataFrame:
 
 SHORT_METHODS = {"Wasserstein distance (normed)": "Wasserstein", "Jensen-Shannon distance": "Jensen-Shannon",
                  "K-S p_value": "K-S p", "chi-square p_value": "chi² p", "Z-test p_value": "Z-test p", "PSI": "PSI"}
+DRIFTED, NOT_DRIFTED, NO_TEST = "drifted (past the threshold)", "no drift", "no test result"
+OUTCOME_COLORS = {DRIFTED: STATUS_COLORS["red"], NOT_DRIFTED: "#9fb8d8", NO_TEST: STATUS_COLORS["grey"]}
+SCORE_CAP = 3.0      # bars longer than 3× the threshold are drawn at 3 (the label gives the real number)
+TEST_COLUMN_WIDTH = 250
+_TINY_P = 1e-300     # p = 0 (a test underflow) counts as this small, so its bar is long, not undefined
 
 
-def feature_drift_chart(features: pd.DataFrame) -> alt.LayerChart:
-    """PSI per feature (all rows), bars coloured by evidently's test outcome, PSI bands as rules,
-    and evidently's own number beside each bar ("Wasserstein 2.69 ≥ 0.1").
+def score_vs_threshold(features: pd.DataFrame) -> pd.Series:
+    """Each feature's drift-test score on the threshold's scale: 1 = exactly at evidently's
+    threshold, above 1 = past it (drifted), 0 = no difference at all; NaN without a test result.
 
-    Input: :class:`~sightline.drift.section.DriftVsReference` ``features`` (feature, method, statistic,
-    p_value, threshold, drifted, psi, effect).
+    Distances (Wasserstein, Jensen-Shannon, PSI…) drift when ``statistic ≥ threshold``: the score
+    is ``statistic ÷ threshold``. P-value tests (K-S, chi-square, Z-test) drift when
+    ``p < threshold``: the score is ``log p ÷ log threshold`` (p = threshold gives 1, p = 1 gives 0,
+    p a hundred times smaller than the threshold about 2.5 for a threshold of 0.05). So a bar is
+    past 1 exactly when the test says drifted, whatever the test.
+
+    Input: the ``features`` table of :class:`~sightline.drift.reference.DriftVsReference`
+    (statistic, p_value, threshold). Output: a float Series on the same index.
     """
+    stat = pd.to_numeric(features["statistic"], errors="coerce")
+    p = pd.to_numeric(features["p_value"], errors="coerce")
+    t = pd.to_numeric(features["threshold"], errors="coerce")
+    is_p = stat.isna() & p.notna()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = np.where(t > 0, stat / t, np.nan)
+        p_score = np.where((t > 0) & (t < 1), np.log(p.clip(lower=_TINY_P)) / np.log(t), np.nan)
+    return pd.Series(np.where(is_p, p_score, distance), index=features.index, dtype=float)
+
+
+def _small(x: float) -> str:
+    """Two significant digits without scientific notation ("<0.001" below a thousandth)."""
+    return "<0.001" if 0 < abs(x) < 0.001 else f"{x:.2g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _test_text(method, score, threshold, drifted, is_p, vs_threshold) -> str:
+    """"Wasserstein 2.7 ≥ 0.1 (27× the threshold)": evidently's own number against its threshold,
+    the sign by the test's outcome; a distance's multiple only where its bar is capped."""
+    if pd.isna(score) or pd.isna(threshold):
+        return "no test result"
+    sign = ("<" if is_p else "≥") if drifted else ("≥" if is_p else "<")
+    value = "<0.001" if is_p and score < 0.001 else _small(score)  # a p-value of 0 is an underflow, not zero
+    capped = f" ({vs_threshold:,.0f}× the threshold)" if not is_p and pd.notna(vs_threshold) and vs_threshold > SCORE_CAP else ""
+    return f"{SHORT_METHODS.get(method, method)} {value} {sign} {_small(threshold)}{capped}"
+
+
+def feature_drift_chart(features: pd.DataFrame) -> alt.HConcatChart | alt.Chart:
+    """One bar per feature whose length and colour both tell evidently's drift test: the bar is
+    the test's score divided by its threshold (:func:`score_vs_threshold`, dashed line at 1),
+    red when the test says drifted (always past the line), blue-grey otherwise. Beside the bars,
+    in a column of their own (never over the line), the test's own numbers and the feature's PSI.
+
+    Input: :class:`~sightline.drift.reference.DriftVsReference` ``features`` (feature, method,
+    statistic, p_value, threshold, drifted, psi, effect). Output: bars and the text column side by side.
+    """
+    if features.empty:  # an empty hconcat has no size: Vega cannot draw it
+        return alt.Chart(pd.DataFrame({"text": ["No feature was compared with the reference."]}), width=WIDTH, height=40,
+                         title="Which features drifted").mark_text(align="left", x=0, fontSize=12).encode(text="text:N")
     data = features.copy()
-    data["outcome"] = np.where(data["drifted"], "drifted (evidently test)", "no drift")
-    data["psi_shown"] = data["psi"].clip(upper=1.0)
+    data["vs_threshold"] = score_vs_threshold(data)
+    data["outcome"] = np.where(data["vs_threshold"].isna(), NO_TEST, np.where(data["drifted"].astype(bool), DRIFTED, NOT_DRIFTED))
+    data["bar"] = data["vs_threshold"].clip(upper=SCORE_CAP)
     is_p = data["statistic"].isna() & data["p_value"].notna()
     data["score"] = data["statistic"].where(~is_p, data["p_value"])
-    data["test"] = [f"{SHORT_METHODS.get(m, m)} {v:.2g} {('<' if p else '≥') if d else ('≥' if p else '<')} {t:.2g}"
-                    if pd.notna(v) else "" for m, v, t, d, p in zip(data["method"], data["score"], data["threshold"],
-                                                                    data["drifted"], is_p)]
-    top = max(0.3, float(data["psi_shown"].max() or 0) * 1.05)
-    base = alt.Chart(data)
-    y = alt.Y("feature:N", sort=list(data.sort_values("psi", ascending=False)["feature"]), title=None)
-    bars = base.mark_bar().encode(
-        y=y, x=alt.X("psi_shown:Q", title="PSI (population stability index, all rows; capped at 1)", scale=alt.Scale(domain=[0, top * 1.6])),
-        color=alt.Color("outcome:N", title=None, scale=alt.Scale(domain=["drifted (evidently test)", "no drift"],
-                                                                  range=[STATUS_COLORS["red"], "#9fb8d8"]),
+    data["test"] = [_test_text(m, v, t, d, p, r) + (f" · PSI {_small(psi)}" if pd.notna(psi) else "")
+                    for m, v, t, d, p, r, psi in zip(data["method"], data["score"], data["threshold"], data["drifted"], is_p,
+                                                     data["vs_threshold"], data["psi"])]
+    top = float(min(SCORE_CAP, max(1.5, float(data["bar"].max()) * 1.05 if data["bar"].notna().any() else 1.5)))
+    order = list(data.assign(_k=data["vs_threshold"].fillna(-1)).sort_values(["_k", "feature"], ascending=[False, True])["feature"])
+    y = alt.Y("feature:N", sort=order, title=None)
+    shown = set(data["outcome"])
+    height = 22 * max(len(data), 1)
+    tooltip = ["feature:N", "method:N", alt.Tooltip("score:Q", format=".3g", title="test statistic / p-value"),
+               alt.Tooltip("threshold:Q", format=".3g"), alt.Tooltip("vs_threshold:Q", format=".2f", title="score ÷ threshold"),
+               "outcome:N", alt.Tooltip("psi:Q", format=".3f", title="PSI (all rows)"), alt.Tooltip("effect:N", title="what moved")]
+    bars = alt.Chart(data).mark_bar().encode(
+        y=y, x=alt.X("bar:Q", title=f"test score ÷ its threshold (dashed line = 1; capped at {SCORE_CAP:g})",
+                     scale=alt.Scale(domain=[0, top], nice=False)),
+        color=alt.Color("outcome:N", title=None, scale=alt.Scale(domain=[o for o in OUTCOME_COLORS if o in shown],
+                                                                  range=[c for o, c in OUTCOME_COLORS.items() if o in shown]),
                         legend=alt.Legend(orient="bottom")),
-        tooltip=["feature:N", alt.Tooltip("psi:Q", format=".3f", title="PSI"), "method:N",
-                 alt.Tooltip("score:Q", format=".3g", title="test statistic / p-value"),
-                 alt.Tooltip("threshold:Q", format=".3g"), "outcome:N", alt.Tooltip("effect:N", title="what moved")],
-    )
-    labels = base.mark_text(align="left", dx=4, fontSize=10, color="#444").encode(y=y, x="psi_shown:Q", text="test:N")
-    rules = alt.Chart(pd.DataFrame({"psi": PSI_BANDS, "band": ["0.1 moderate", "0.25 major"]})).mark_rule(
-        strokeDash=[4, 3], color="#555").encode(x="psi:Q", tooltip=["band:N"])
-    return alt.layer(bars, labels, rules, title="How far each feature moved (PSI) and what evidently's test says",
-                     width=WIDTH - 140, height=22 * len(data), autosize=PAD)
+        tooltip=tooltip)
+    rule = alt.Chart(pd.DataFrame({"x": [1.0], "what": ["the test's drift threshold"]})).mark_rule(
+        strokeDash=[4, 3], color="#333").encode(x="x:Q", tooltip=[alt.Tooltip("what:N", title="dashed line")])
+    left = alt.layer(bars, rule, width=WIDTH - TEST_COLUMN_WIDTH - 90, height=height)
+    right = alt.Chart(data, width=TEST_COLUMN_WIDTH, height=height, view=alt.ViewBackground(stroke=None),
+                      title=alt.TitleParams("evidently's test · PSI", fontSize=11, anchor="start", fontWeight="normal")
+                      ).mark_text(align="left", fontSize=10, color="#444").encode(
+        y=alt.Y("feature:N", sort=order, axis=None), x=alt.value(0), text="test:N", tooltip=tooltip)
+    subtitle = ["Bar length and colour both show evidently's drift test for the feature: a bar past the dashed line (red) drifted.",
+                "Distance tests: statistic ÷ threshold; p-value tests: log p ÷ log threshold. PSI (all rows) is listed beside."]
+    return alt.hconcat(left, right, spacing=8, autosize=PAD,
+                       title=alt.TitleParams("Which features drifted: each feature's test score against its threshold",
+                                             subtitle=subtitle, anchor="start")).resolve_scale(y="shared")
 
 
 def psi_heatmap(psi: pd.DataFrame, window: str) -> alt.Chart:

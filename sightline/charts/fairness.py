@@ -16,6 +16,7 @@ SMALL_MERGED = "small groups (merged)"
 OTHER_MERGED = "other groups (merged)"
 MAX_CHART_GROUPS = 40   # groups drawn on the rates chart (the largest, and the reference group)
 MAX_COLOR_GROUPS = 12   # groups with a colour of their own on the rows-per-week bars
+LEGEND_LABEL_LIMIT = 130  # px of a group name in the rows-per-week legend: four columns stay within the chart's width
 
 
 def group_rates_long(groups: pd.DataFrame, metrics, reference: str | None, include_small: bool) -> pd.DataFrame:
@@ -111,7 +112,7 @@ def gaps_over_time_chart(gaps: pd.DataFrame, over_time: pd.DataFrame, *, toleran
     bar = max(3, int(WIDTH / max(sizes["window"].nunique(), 1) * 0.6))  # a time axis gives bars no width of their own
     bottom = alt.Chart(sizes, width=WIDTH, height=140, title="Rows per group and week").mark_bar(size=bar).encode(
         x=x, y=alt.Y("rows:Q", title="rows", stack=True),
-        color=alt.Color("group:N", title=None, legend=alt.Legend(orient="bottom", columns=6, labelLimit=200)),
+        color=alt.Color("group:N", title=None, legend=alt.Legend(orient="bottom", columns=4, labelLimit=LEGEND_LABEL_LIMIT)),
         tooltip=[alt.Tooltip("window:T", title="week starting"), "group:N", alt.Tooltip("rows:Q", format=",")])
     return alt.vconcat(top, bottom).resolve_scale(color="independent")
 

@@ -27,7 +27,7 @@ TOP_LEVEL_KEYS = (
     "explain", "drift", "gates", "scale", "card",
 )
 COLUMN_KEYS = ROLE_KEYS + ("features", "sensitive")
-FAIRNESS_KEYS = ("reference_groups", "min_group_size", "tolerance", "intersections")
+FAIRNESS_KEYS = ("reference_groups", "min_group_size", "tolerance", "intersections", "subjects")
 SECTION_KEYS = {
     "slices": ("columns", "min_size", "max_order", "n_bins"),
     "calibration": ("n_bins", "strategy"),
@@ -44,7 +44,7 @@ SECTION_KEYS = {
 CARD_KEYS = (
     "overview", "documentation", "owners", "version_date", "licenses", "references",
     "citations", "path", "users", "use_cases", "limitations", "tradeoffs",
-    "ethical_considerations", "model_architecture", "data_notes",
+    "ethical_considerations", "model_architecture", "data_notes", "sign_off",
 )
 # Bounds on what reading an audit file may cost: an audit file is a page of settings, so a
 # megabyte or a hundred thousand values (after YAML aliases are expanded) is far beyond any real one.
@@ -125,6 +125,7 @@ class Fairness:
     min_group_size: int = 30
     tolerance: Mapping[str, float] = field(default_factory=dict)
     intersections: bool = True
+    subjects: str | None = None   # "people" or "rows": who a group's rows are, for the sentences (None: by task)
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,12 @@ def _parse_fairness(raw: Any) -> Fairness:
     for k, v in tolerance.items():
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             raise SpecError(f"'fairness.tolerance.{k}' must be a number, got {v!r}")
+    subjects = fair.get("subjects")
+    if subjects is not None and subjects not in ("people", "rows"):
+        raise SpecError(f"'fairness.subjects' must be 'people' (the sensitive columns describe persons) or 'rows' "
+                        f"(anything else: districts, products), got {subjects!r}")
     return Fairness(
+        subjects=subjects,
         reference_groups=_as_mapping(fair.get("reference_groups"), "'fairness.reference_groups'"),
         min_group_size=min_size,
         tolerance={k: float(v) for k, v in tolerance.items()},
@@ -401,6 +407,8 @@ def spec_to_dict(spec: AuditSpec) -> dict:
         fairness["tolerance"] = dict(fair.tolerance)
     if not fair.intersections:
         fairness["intersections"] = False
+    if fair.subjects:
+        fairness["subjects"] = fair.subjects
     out["fairness"] = fairness
     for key in SECTION_KEYS:
         if getattr(spec, key):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.core.errors import MissingInputError
+from sightline.core.numbers import MEASURE, RATE, format_range, format_value, guess_unit
 from sightline.data.audit import Audit
 from sightline.drift import windows as dw
 from sightline.drift.settings import _require_reference
@@ -15,30 +16,30 @@ from sightline.stats.binned_ranks import median_from_bins
 
 
 # ------------------------------------------------------------------ effect sizes
-def number_text(x: float) -> str:
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    if abs(x) >= 100 or float(x).is_integer():
-        return f"{x:,.0f}"
-    return f"{x:,.3g}" if abs(x) >= 1 else f"{x:.2f}"
+def number_text(x: float, unit: str = MEASURE) -> str:
+    """A data value in a sentence or a bin label, in the column's unit (:func:`sightline.core.numbers.format_value`):
+    ``1993`` for a year, ``5,040`` for a price, ``71.6`` for a measure; ``n/a`` when missing."""
+    return format_value(x, unit)
 
 
 def percent_text(x: float) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    x *= 100
-    if x == 0:
-        return "0%"
-    if abs(x) < 1:
-        return f"{x:.1f}%"
-    return f"{x:.1f}%" if abs(x) < 10 else f"{x:.0f}%"
+    """A share in [0, 1] as a percentage (``4.3%``, ``31%``); ``n/a`` when missing."""
+    return format_value(x, RATE)
 
 
-def numeric_effect(reference, current, *, binned: dw.BinnedColumn | None = None) -> str:
+def column_unit(values) -> str:
+    """The unit of a column (a Series: its name and values) for :func:`number_text`."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    return guess_unit(series.name, dw.as_numbers(series) if len(series) else None)
+
+
+def numeric_effect(reference, current, *, binned: dw.BinnedColumn | None = None, unit: str | None = None) -> str:
     """One readable sentence on how a numeric column moved: the median (else the mean), plus the
     share of values outside the reference's range when that is above 1%. ``binned``: both
     columns' numeric bins, if the caller has them (the medians then partition one bin's values,
-    not all of them)."""
+    not all of them). ``unit``: how to write the values (default: guessed from the reference's
+    name and values, so ``year_built`` reads ``1977``, not ``1,977``)."""
+    unit = unit or column_unit(pd.Series(reference))
     r_all = dw.as_numbers(pd.Series(reference))
     c_all = dw.as_numbers(pd.Series(current))
     r = r_all[~np.isnan(r_all)]
@@ -50,20 +51,20 @@ def numeric_effect(reference, current, *, binned: dw.BinnedColumn | None = None)
         mc = median_from_bins(c_all, binned.current_codes, binned.current_counts())
     else:
         mr, mc = float(np.median(r)), float(np.median(c_all[~np.isnan(c_all)]))
-    if number_text(mr) != number_text(mc):
-        text = f"median moved from {number_text(mr)} to {number_text(mc)}"
+    if number_text(mr, unit) != number_text(mc, unit):
+        text = f"median moved from {number_text(mr, unit)} to {number_text(mc, unit)}"
     else:
         c = c_all[~np.isnan(c_all)]
-        text = f"median unchanged at {number_text(mr)}; mean moved from {number_text(float(r.mean()))} to {number_text(float(c.mean()))}"
+        text = f"median unchanged at {number_text(mr, unit)}; mean moved from {number_text(float(r.mean()), unit)} to {number_text(float(c.mean()), unit)}"
     # NaN compares False, so counting over every row and dividing by the values is the share of
     # values; no value beyond the reference's range (the usual case) needs no comparison per row
     c_max, c_min = np.fmax.reduce(c_all), np.fmin.reduce(c_all)   # NaN-ignoring
     above = np.count_nonzero(c_all > r.max()) / n_c if c_max > r.max() else 0.0
     below = np.count_nonzero(c_all < r.min()) / n_c if c_min < r.min() else 0.0
     if above > 0.01:
-        text += f"; {percent_text(above)} of values lie above the reference's maximum ({number_text(float(r.max()))})"
+        text += f"; {percent_text(above)} of values lie above the reference's maximum ({number_text(float(r.max()), unit)})"
     if below > 0.01:
-        text += f"; {percent_text(below)} lie below its minimum ({number_text(float(r.min()))})"
+        text += f"; {percent_text(below)} lie below its minimum ({number_text(float(r.min()), unit)})"
     return text
 
 
@@ -128,22 +129,23 @@ def feature_distribution(reference: pd.Series, current: pd.Series, kind: str | N
     else:
         r, c = dw.as_numbers(reference), dw.as_numbers(current)
         rv = r[~np.isnan(r)]
+        unit = guess_unit(getattr(reference, "name", None), rv if len(rv) else None)
         lo, hi = value_range or ((float(rv.min()), float(rv.max())) if len(rv) else (0.0, 1.0))
         uniq = np.unique(rv)
         integers = value_range is None and len(uniq) > 0 and bool(np.all(np.mod(uniq, 1) == 0))
         if integers and len(uniq) <= 30:
             edges = np.concatenate([uniq - 0.5, [uniq[-1] + 0.5]])
-            inner = [number_text(v) for v in uniq]
+            inner = [number_text(v, unit) for v in uniq]
         elif integers:  # whole-number bins (17–20, 21–24 …) read better than 17–20.6
             step = int(np.ceil((hi - lo + 1) / n_bins))
             starts = np.arange(lo, hi + 1, step)
             edges = np.concatenate([starts - 0.5, [starts[-1] + step - 0.5]])
-            inner = [f"{number_text(a)}–{number_text(a + step - 1)}" for a in starts]
+            inner = [format_range(a, a + step - 1, unit) for a in starts]
             hi = float(starts[-1] + step - 1)
         else:
             edges = np.linspace(lo, hi if hi > lo else lo + 1, n_bins + 1)
-            inner = [f"{number_text(a)}–{number_text(b)}" for a, b in zip(edges[:-1], edges[1:])]
-        labels = [f"below {number_text(lo)}"] + inner + [f"above {number_text(hi)}"]
+            inner = [f"{number_text(a, unit)}–{number_text(b, unit)}" for a, b in zip(edges[:-1], edges[1:])]
+        labels = [f"below {number_text(lo, unit)}"] + inner + [f"above {number_text(hi, unit)}"]
 
         def counts(x):
             x = x[~np.isnan(x)]

@@ -73,8 +73,7 @@ def drift_verdict(vs: DriftVsReference, ot: DriftOverTime, label_free: dict | No
         drifted["rank"] = drifted["psi"].fillna(0)
         lead = drifted.sort_values("rank", ascending=False).iloc[0]
         parts.append(f"{ds['n_drifted']} of {ds['n_features']} features drifted, led by {lead['feature']} ({lead['effect'].split(';')[0]})")
-    else:
-        parts.append(f"none of {ds['n_features']} features drifted overall")
+    none_drifted = f"no feature drifted overall (0 of {ds['n_features']})"
     pipeline = ot.feature_changes[ot.feature_changes["change"].isin(["unit_change", "scale_change", "type_change", "empty"])] \
         if len(ot.feature_changes) else ot.feature_changes
     if len(pipeline):
@@ -123,8 +122,17 @@ def drift_verdict(vs: DriftVsReference, ot: DriftOverTime, label_free: dict | No
     if len(ot.label_schema):
         r = ot.label_schema.iloc[0]
         parts.insert(1, f"a {r['role']} class '{r['class']}' appears that the reference never had")
-    amber = len(drifted) or len(ot.unseen) or detail or (len(w) and "features_drifted" in w.columns and w["features_drifted"].sum())
+    windows_drifted = bool(len(w) and "features_drifted" in w.columns and w["features_drifted"].sum())
+    amber = len(drifted) or len(ot.unseen) or detail or windows_drifted
     status = RED if red else AMBER if amber else GREEN
+    if not len(drifted):
+        # the headline leads with why the area is amber or red, not with what is fine
+        if not parts and detail:
+            parts.append(detail.pop(0))
+        elif not parts and windows_drifted:
+            parts.append("features drifted in " + dw.flagged_windows_text(w["window"], w["features_drifted"] > 0, window)
+                         + ", though not over the whole log")
+        parts.append(none_drifted)
     headline = "; ".join(parts[:4])
     headline = headline[0].upper() + headline[1:] + "."
     return Verdict(status, headline, "; ".join(d[0].upper() + d[1:] for d in detail[:6]) + ("." if detail else ""))
@@ -186,7 +194,7 @@ def drift_section(audit: Audit) -> Section:
     }
     metrics = (CardMetric("drift_share", float(vs.dataset["drift_share"]), "", n=vs.dataset["n_features"]),
                CardMetric("dataset_drift", 1.0 if vs.dataset["drifted"] else 0.0, "", n=vs.dataset["n_features"]))
-    chart_list = [Chart("drift_features", "Drift per feature: PSI, evidently's test outcome", charts.feature_drift_chart(vs.features))]
+    chart_list = [Chart("drift_features", "Drift per feature: evidently's test score against its threshold", charts.feature_drift_chart(vs.features))]
     if len(ot.psi):
         chart_list.append(Chart("drift_psi_heatmap", f"PSI per feature and {ot.window}", charts.psi_heatmap(ot.psi, ot.window)))
     if vs.prediction and audit.has_score and audit.spec.task == "binary":

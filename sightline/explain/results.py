@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.core.errors import DataError, SpecError
+from sightline.core.numbers import format_value
 from sightline.data.audit import Audit
 from sightline.explain.surrogate import Fidelity
 
@@ -77,8 +78,9 @@ class Additivity:
 
     def sentence(self) -> str:
         if self.holds:
-            return f"additivity holds: base value + SHAP values = model output on all {self.rows:,} rows (largest gap {self.max_error:.1e})"
-        return (f"additivity FAILS: base value + SHAP values differ from the model output by up to {self.max_error:.3g} "
+            gap = format_value(self.max_error) if self.max_error >= 1e-6 else "below 0.000001"  # rounding noise
+            return f"additivity holds: base value + SHAP values = model output on all {self.rows:,} rows (largest gap {gap})"
+        return (f"additivity FAILS: base value + SHAP values differ from the model output by up to {format_value(self.max_error)} "
                 f"(tolerance {self.tolerance:g}) — treat these explanations with caution")
 
     def to_dict(self) -> dict:

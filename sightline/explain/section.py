@@ -37,6 +37,7 @@ import pandas as pd
 
 from sightline.charts.explain import importance_bar
 from sightline.core.errors import MissingInputError
+from sightline.core.numbers import RATE, format_value
 from sightline.core.section import AMBER, GREEN, Chart, Section, Verdict
 from sightline.data.audit import Audit
 from sightline.data.model import model_output
@@ -217,10 +218,16 @@ def no_importance(result: ExplainResult, importance: pd.DataFrame) -> bool:
     return bool(scale > 0 and total < NO_IMPORTANCE_SHARE * scale)
 
 
+# Share of checked rows whose logged score the model file must reproduce for the explanations to
+# speak for the served model: below it the verdict is amber and says how many differ.
+SCORE_MATCH_SHARE = 0.99
+
+
 def explain_verdict(result: ExplainResult, importance: pd.DataFrame) -> Verdict:
-    """Green when no single input dominates; amber for a dominant feature (possible leakage), a
+    """Green when no single input dominates; amber for logged scores the model file does not
+    reproduce (more than 1% of the checked rows), a dominant feature (possible leakage), a
     low-fidelity surrogate, failed additivity, inputs that barely matter, or no importance at
-    all (every SHAP value 0)."""
+    all (every SHAP value 0). The headline is the first reason, in that order."""
     detail = [result.label + f", explaining {result.explained}", f"output: {SPACE_TEXT[result.output_space]}"]
     if result.fidelity is not None:
         detail.append(result.fidelity.sentence())
@@ -237,6 +244,10 @@ def explain_verdict(result: ExplainResult, importance: pd.DataFrame) -> Verdict:
     green = (f"{who} predictions rest mostly on {drivers} ({top['share'].sum():.0%} of total importance together); "
              "no single input dominates.")
     reasons = []
+    if result.score_match is not None and result.score_match < SCORE_MATCH_SHARE:
+        reasons.append(f"The model file does not reproduce {format_value(1 - result.score_match, RATE)} of the logged scores "
+                       f"it was checked against (off by more than {SCORE_MATCH_TOLERANCE:g}): for those predictions these "
+                       "explanations describe the file, not what was served — check which model is deployed.")
     lead = importance.iloc[0]
     if lead["share"] > DOMINANT_SHARE:
         reasons.append(f"One input, {lead['feature']}, drives {lead['share']:.0%} of the model's decisions — check it does "

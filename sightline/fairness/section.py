@@ -36,6 +36,7 @@ import pandas as pd
 
 from sightline.charts.fairness import gaps_over_time_chart, group_rates_chart
 from sightline.core.errors import MissingInputError
+from sightline.core.numbers import MEASURE, guess_unit
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.core.text import short_label
 from sightline.core.vocabulary import metric_label, metric_name
@@ -57,6 +58,7 @@ from sightline.fairness.over_time import fairness_over_time
 from sightline.fairness.summaries import (
     DEFAULT_TOLERANCE,
     choose_reference,
+    default_subjects,
     disparities,
     fairness_summaries,
     four_fifths_rule,
@@ -160,6 +162,9 @@ def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
     y_true_all, y_pred_all = audit.y_true(primary), audit.y_pred(primary)
     y_true, y_pred = y_true_all[has_label], y_pred_all[has_label]
     y_score = audit.y_score(frame) if spec.task == "binary" else None
+    # sentences say "women"/"people in the X group" only of person attributes (fairness.subjects)
+    subjects = default_subjects(spec.task, settings.subjects)
+    unit = guess_unit(target, y_true) if spec.task == "regression" else MEASURE
     sets = [(c,) for c in sensitive]
     if settings.intersections and len(sensitive) > 1:
         sets += [tuple(sorted(p)) for p in combinations(sensitive, 2)]
@@ -198,7 +203,8 @@ def fairness_result(audit: Audit, *, n_resamples: int = DEFAULT_RESAMPLES,
         columns[name] = ColumnFairness(
             name=name, columns=cols, groups=groups, reference=reference, reference_note=note,
             disparities=disparities(groups, reference),
-            summaries=fairness_summaries(groups, task=spec.task, tolerance=tolerance, positive_label=positive),
+            summaries=fairness_summaries(groups, task=spec.task, tolerance=tolerance, positive_label=positive,
+                                         subjects=subjects, unit=unit),
             four_fifths=four_fifths_rule(groups) if spec.task == "binary" else None,
             over_time=over, gaps_over_time=gaps)
     provenance = {

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from sightline.core.numbers import MEASURE, RATE, format_value
 from sightline.core.section import AMBER, GREEN, RED
 from sightline.core.vocabulary import metric_name
 from sightline.fairness.groups import INTERSECTION_SEP, RATE_METRICS, REGRESSION_METRICS, SCORE_METRICS
@@ -37,6 +38,18 @@ RATIO_SUMMARIES = {"demographic_parity_ratio", "equalized_odds_ratio", "mean_abs
 # A value within this share of its tolerance counts as "close" (amber).
 CLOSE_SHARE = 0.8
 DEFAULT_RESAMPLES = 200
+# Who the rows of a group are, for the sentences: persons ("women", "people in the X group") or
+# anything else ("district = Bielany"). Default: people for classification, rows for regression.
+PEOPLE, ROWS = "people", "rows"
+SUBJECTS = (PEOPLE, ROWS)
+
+
+def default_subjects(task: str, declared: str | None = None) -> str:
+    """``declared`` (``fairness.subjects`` in the audit file) when given, else people for a
+    classifier's audit (its sensitive columns are person attributes) and rows for a regression."""
+    if declared in SUBJECTS:
+        return declared
+    return ROWS if task == "regression" else PEOPLE
 
 # --------------------------------------------------------------------------------------
 # disparities, summaries, verdicts
@@ -124,8 +137,12 @@ def disparities(groups: pd.DataFrame, reference: str) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
-def people(column: str, group: str) -> str:
-    """A plain (plural) name for a group in a sentence: 'women', 'Black women', 'people in the Black group'."""
+def people(column: str, group: str, subjects: str = PEOPLE) -> str:
+    """A plain (plural) name for a group in a sentence: 'women', 'Black women', 'people in the
+    Black group' — or, when the rows are not persons (``subjects="rows"``), the group as
+    ``column = value`` ('district = Bielany')."""
+    if subjects != PEOPLE:
+        return f"{column} = {group}" if INTERSECTION_SEP not in column else group
     words = {"female": "women", "male": "men", "f": "women", "m": "men", "woman": "women", "man": "men"}
     parts = group.split(INTERSECTION_SEP) if INTERSECTION_SEP in column else [group]
     noun = next((words[p.strip().lower()] for p in parts if p.strip().lower() in words), None)
@@ -140,7 +157,7 @@ def _cap(text: str) -> str:
 
 
 def _pct(v: float) -> str:
-    return "n/a" if v is None or not np.isfinite(v) else f"{v:.0%}" if v >= 0.1 or v == 0 else f"{v:.1%}"
+    return format_value(v, RATE)
 
 
 def _status(metric: str, value: float, lower: float, upper: float, tol: float) -> str:
@@ -159,46 +176,57 @@ def _status(metric: str, value: float, lower: float, upper: float, tol: float) -
     return AMBER if close or reaches else GREEN
 
 
-def _status_phrase(metric: str, status: str, value: float, tol: float) -> str:
+def _status_phrase(metric: str, status: str, value: float, tol: float, has_interval: bool = True) -> str:
+    """Why the summary has its colour. ``has_interval``: whether the pair has a 95% interval (a
+    phrase never quotes an interval that was not computed)."""
     word = "below the minimum of" if metric in RATIO_SUMMARIES else "above the tolerance of"
     within = "at or above the minimum of" if metric in RATIO_SUMMARIES else "within the tolerance of"
     beyond = (value < tol) if metric in RATIO_SUMMARIES else (value > tol)
     if status == RED:
         return f"this is {word} {tol:.2f}, and so is the whole 95% interval"
-    if beyond:
+    if beyond and has_interval:
         return f"this is {word} {tol:.2f}, but the 95% interval reaches back inside it, so the evidence is not conclusive"
+    if beyond:
+        return (f"this is {word} {tol:.2f}, but no interval could be computed for it (too few rows or no spread), "
+                "so the evidence is not conclusive")
+    if status == AMBER and not has_interval:
+        return f"this is {within} {tol:.2f}, but close to it, and no interval could be computed to tell"
     if status == AMBER:
         return f"this is {within} {tol:.2f}, but close to it or not yet certain"
     return f"this is {within} {tol:.2f}"
 
 
-def _sentence(metric: str, column: str, groups: pd.DataFrame, hi: str, lo: str, component: str, positive: str) -> str:
-    """One stakeholder sentence naming the groups, the direction and the size of a gap."""
+def _sentence(metric: str, column: str, groups: pd.DataFrame, hi: str, lo: str, component: str, positive: str,
+              subjects: str = PEOPLE, unit: str = MEASURE) -> str:
+    """One stakeholder sentence naming the groups, the direction and the size of a gap.
+    ``subjects``: people or rows (:func:`people`); ``unit``: of the target, for error and mean values."""
     a, b = groups.loc[hi, component], groups.loc[lo, component]
-    who_hi, who_lo = people(column, hi), people(column, lo)
+    who_hi, who_lo = people(column, hi, subjects), people(column, lo, subjects)
+    persons = subjects == PEOPLE
+    num = (lambda v: format_value(v, unit))
     if metric.endswith("_ratio"):
         label = metric_name(component)
         rule = " — the four-fifths rule asks for at least 0.80" if metric == "demographic_parity_ratio" else ""
-        fmt = _pct if component in RATE_METRICS else (lambda v: f"{v:.3g}")
+        fmt = _pct if component in RATE_METRICS else num
         return (f"The {label} of {who_lo} ({fmt(b)}) is {b / a if a else float('nan'):.2f} times that of "
                 f"{who_hi} ({fmt(a)}){rule}")
     times = f"{a / b:.1f}×" if b > 0 else "infinitely"
     if component == "selection_rate":
         return f"{_cap(who_lo)} are selected {times} less often than {who_hi} (selection rate {_pct(b)} vs {_pct(a)})"
     if component == "true_positive_rate":
-        return (f"Among people whose true outcome is '{positive}', the model recognises {_pct(a)} of {who_hi} "
-                f"but only {_pct(b)} of {who_lo} (true positive rate)")
+        return (f"Among {'people' if persons else 'rows'} whose true outcome is '{positive}', the model recognises {_pct(a)} "
+                f"of {who_hi} but only {_pct(b)} of {who_lo} (true positive rate)")
     if component == "false_positive_rate":
-        return (f"Among people whose true outcome is not '{positive}', {who_hi} are wrongly selected {_pct(a)} "
-                f"of the time vs {_pct(b)} for {who_lo} (false positive rate)")
+        return (f"Among {'people' if persons else 'rows'} whose true outcome is not '{positive}', {who_hi} are wrongly "
+                f"selected {_pct(a)} of the time vs {_pct(b)} for {who_lo} (false positive rate)")
     if component == "precision":
-        return (f"When the model selects someone, it is right {_pct(a)} of the time for {who_hi} "
+        return (f"When the model selects {'someone' if persons else 'a row'}, it is right {_pct(a)} of the time for {who_hi} "
                 f"but {_pct(b)} for {who_lo} (precision)")
     if component == "accuracy":
         return f"The model is right {_pct(a)} of the time for {who_hi} but {_pct(b)} for {who_lo} (accuracy)"
     if component == "mean_absolute_error":
-        return f"Predictions for {who_hi} are off by {a:.3g} on average, vs {b:.3g} for {who_lo} (mean absolute error)"
-    return f"{metric_name(component)}: {a:.3g} for {hi} vs {b:.3g} for {lo}"
+        return f"Predictions for {who_hi} are off by {num(a)} on average, vs {num(b)} for {who_lo} (mean absolute error)"
+    return f"{metric_name(component)}: {num(a)} for {hi} vs {num(b)} for {lo}"
 
 
 SUMMARY_SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -247,10 +275,18 @@ def _all_pairs(big: pd.DataFrame, component: str, kind: str, confidence: float) 
         with np.errstate(invalid="ignore", divide="ignore"):
             v = a - b if kind == "difference" else b / a
         lower = u = np.full(len(i), np.nan)
-        if kind == "difference" and f"{component}_sd" in big.columns:
-            sd, n = big.loc[vals.index, f"{component}_sd"].to_numpy(), big.loc[vals.index, "n"].to_numpy(float)
-            half = float(norm.ppf(0.5 + confidence / 2)) * np.sqrt(sd[i] ** 2 / n[i] + sd[j] ** 2 / n[j])
-            lower, u = v - half, v + half
+        if f"{component}_sd" in big.columns:
+            sd, n = big.loc[vals.index, f"{component}_sd"].to_numpy(float), big.loc[vals.index, "n"].to_numpy(float)
+            z = float(norm.ppf(0.5 + confidence / 2))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if kind == "difference":  # Welch normal interval of a difference of means
+                    half = z * np.sqrt(sd[i] ** 2 / n[i] + sd[j] ** 2 / n[j])
+                    lower, u = v - half, v + half
+                else:  # ratio of means b / a: delta method on the log scale (as Katz for rates)
+                    se = np.sqrt(sd[i] ** 2 / (n[i] * a ** 2) + sd[j] ** 2 / (n[j] * b ** 2))
+                    lower, u = v * np.exp(-z * se), v * np.exp(z * se)
+            one_row = (n[i] < 2) | (n[j] < 2)  # one row has no spread to measure: no interval, not a zero-width one
+            lower, u = np.where(one_row, np.nan, lower), np.where(one_row, np.nan, u)
     out = pd.DataFrame({"high": [str(h) for h in hi], "low": [str(x) for x in lo], "value": v, "lower": lower, "upper": u})
     # a ratio with both rates zero is undefined: that pair cannot speak
     return out.dropna(subset=["value"]).reset_index(drop=True)
@@ -261,21 +297,25 @@ def _beyond(kind: str, value, tol: float):
 
 
 def fairness_summaries(groups: pd.DataFrame, *, task: str = "binary", tolerance: Mapping[str, float] | None = None,
-                       positive_label: str = "1") -> pd.DataFrame:
+                       positive_label: str = "1", subjects: str | None = None, unit: str = MEASURE) -> pd.DataFrame:
     """Fairness summaries over the groups that reach the minimum size (fairlearn's definitions).
 
     ``value``: differences are max - min over groups (fairlearn ``between_groups``), ratios
     min / max; equalized odds takes the worse of true and false positive rate (``worst_case``).
     ``lower``/``upper``: the interval of that extreme pair (Newcombe for differences, Katz for
-    ratios). Intervals are 95% jointly over all pairs of groups (:func:`pair_confidence`), since
-    pairs are picked from the data. ``status``: red when some pair is beyond the tolerance with
+    ratios; regression: Welch for differences of means, the delta method on the log scale for
+    the ratio of two mean absolute errors). Intervals are 95% jointly over all pairs of groups
+    (:func:`pair_confidence`), since pairs are picked from the data. ``status``: red when some pair is beyond the tolerance with
     its whole interval (that pair is the ``evidence_*`` columns and the sentence's subject),
     amber when the value is beyond it without such evidence or is close, green otherwise.
     Output: one row per summary, indexed by metric name: value, lower, upper, tolerance, bound
     ("max" or "min"), status (green/amber/red; no tolerance: none), component (which rate),
     group_high, group_low, evidence_high, evidence_low, evidence_value, evidence_lower,
-    evidence_upper, pair_confidence, sentence (plain language).
+    evidence_upper, pair_confidence, sentence (plain language). ``subjects``: whether the
+    sentences speak of people or of rows (:func:`default_subjects`); ``unit``: the target's unit
+    (:mod:`sightline.core.numbers`) for error and mean values in the sentences.
     """
+    subjects = default_subjects(task, subjects)
     tol = {**DEFAULT_TOLERANCE, **(tolerance or {})}
     big = groups[~groups["small"]]
     column = str(groups.index.name)
@@ -323,20 +363,22 @@ def fairness_summaries(groups: pd.DataFrame, *, task: str = "binary", tolerance:
         subject_comp, subject = (evidence[0], evidence[1]) if evidence is not None else (comp, top)
         hi, lo = subject["high"], subject["low"]
         if metric == "mean_prediction_difference":
-            sentence = (f"Mean prediction: {big.loc[hi, subject_comp]:.3g} for {people(column, hi)} vs "
-                        f"{big.loc[lo, subject_comp]:.3g} for {people(column, lo)}")
+            sentence = (f"Mean prediction: {format_value(big.loc[hi, subject_comp], unit)} for {people(column, hi, subjects)} vs "
+                        f"{format_value(big.loc[lo, subject_comp], unit)} for {people(column, lo, subjects)}")
         else:
-            sentence = _sentence(metric, column, big, hi, lo, subject_comp, positive_label)
-        stat = f"ratio {subject['value']:.2f}" if kind == "ratio" else f"difference {subject['value']:.2f}"
-        ci = (f", 95% CI {subject['lower']:.2f}–{subject['upper']:.2f}"
-              if np.isfinite(subject["lower"]) and np.isfinite(subject["upper"]) else "")
+            sentence = _sentence(metric, column, big, hi, lo, subject_comp, positive_label, subjects, unit)
+        # a difference of rates reads 0.12; a difference of means is in the target's unit (4,808)
+        num = (lambda v: f"{v:.2f}") if kind == "ratio" or subject_comp in RATE_METRICS else (lambda v: format_value(v, unit))
+        stat = f"ratio {num(subject['value'])}" if kind == "ratio" else f"difference {num(subject['value'])}"
+        has_interval = bool(np.isfinite(subject["lower"]) and np.isfinite(subject["upper"]))
+        ci = f", 95% CI {num(subject['lower'])}–{num(subject['upper'])}" if has_interval else ""
         sentence += f"; {stat}{ci}"
         if t is None:
             sentence += " (no tolerance set)."
         else:
-            sentence += f"; {_status_phrase(metric, status, float(subject['value']), t)}."
+            sentence += f"; {_status_phrase(metric, status, float(subject['value']), t, has_interval)}."
             if evidence is not None and (hi, lo, subject_comp) != (top["high"], top["low"], comp):
-                sentence += (f" The widest gap ({people(column, top['low'])} vs {people(column, top['high'])}, "
+                sentence += (f" The widest gap ({people(column, top['low'], subjects)} vs {people(column, top['high'], subjects)}, "
                              f"{'ratio' if kind == 'ratio' else 'difference'} {value:.2f}) rests on fewer rows.")
         rows[metric] = {"value": value, "lower": lower, "upper": upper, "tolerance": t, "bound": bound,
                         "status": status, "component": comp, "group_high": top["high"], "group_low": top["low"],

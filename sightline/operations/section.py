@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.core.errors import MissingInputError
+from sightline.core.numbers import MS, format_value
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Verdict
 from sightline.data.audit import Audit
 from sightline.operations.incidents import INCIDENT_FACTOR, MIN_WINDOW_REQUESTS, flag_slow_windows, latency_incidents
@@ -184,7 +185,7 @@ def operations_result(audit: Audit, window: str = DEFAULT_WINDOW, *, factor: flo
 
 # --------------------------------------------------------------------------- verdict
 def _fmt_ms(ms: float) -> str:
-    return f"{ms:,.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+    return format_value(ms, MS)
 
 
 def _fmt_day(ts) -> str:
@@ -234,7 +235,10 @@ def operations_verdict(result: OperationsResult) -> Verdict:
                 statuses.append(GREEN)
                 sentences.append(f"latency is steady (median {_fmt_ms(p50)}, p99 {_fmt_ms(p99)}) with no incidents")
     else:
-        sentences.append("latency is not logged")
+        # not measured is not the same as fast: the colour says a part of the check is missing
+        statuses.append(AMBER)
+        sentences.append("latency is not measured (no latency column is mapped: columns.latency_ms), so response "
+                         "times could not be checked")
     if primary in result.invalid.index:
         rate = float(result.invalid.loc[primary, "rate"])
         bad = int(result.invalid.loc[primary, "invalid"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sightline.core.numbers import format_value
 from sightline.performance.curves import RankedScores, _auc_ap, confusion_table, metrics_from_confusion
 from sightline.stats.bootstrap import DEFAULT_BOOTSTRAP, BootstrapSettings, bootstrap_intervals, bounded_sample, mean_interval
 from sightline.stats.confusion import confusion_counts
@@ -225,7 +226,7 @@ def error_by_bin(y_true, y_pred, *, n_bins: int = 10) -> pd.DataFrame:
             "root_mean_squared_error": np.sqrt(np.bincount(ids, weights=err**2, minlength=k) / n),
             "mean_error": np.bincount(ids, weights=err, minlength=k) / n,
         })
-    out.insert(0, "bin", [f"{lo:.4g} – {hi:.4g}" for lo, hi in zip(out["lower"], out["upper"])])
+    out.insert(0, "bin", [f"{format_value(lo, digits=4)} – {format_value(hi, digits=4)}" for lo, hi in zip(out["lower"], out["upper"])])
     return out[out["n"] > 0].reset_index(drop=True)
 
 

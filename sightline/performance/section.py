@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sightline.charts import performance as charts
+from sightline.core.numbers import format_value
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.data.labelled import LabelledData, labelled_data
 from sightline.data.model_versions import version_differences
@@ -208,7 +209,7 @@ def regression_verdict(metrics: pd.DataFrame, baselines: pd.DataFrame, versions:
     when it explains less than half the variance (R² < 0.5) or another version is better."""
     r2, mae = metrics.loc["r2_score"], metrics.loc["mean_absolute_error", "value"]
     base = baselines.loc["mean_absolute_error", "predict_mean"]
-    text = (f"its typical error (MAE) is {mae:.4g}, against {base:.4g} for always predicting the mean; "
+    text = (f"its typical error (MAE) is {format_value(mae, digits=4)}, against {format_value(base, digits=4)} for always predicting the mean; "
             f"R² {_fmt_ci(r2)}")
     if not np.isfinite(r2["upper"]) or r2["upper"] <= 0:
         status, headline = RED, f"The model predicts no better than the average value: {text}."

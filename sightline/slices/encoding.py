@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sightline.core.numbers import YEAR, format_value, guess_unit
+
 MISSING_LABEL = "(missing)"
 OTHER_LABEL = "(other)"
 MAX_LEVELS = 50          # categorical values kept per column (the rest pooled as "(other)")
@@ -40,14 +42,15 @@ class EncodedColumn:
         return len(self.labels)
 
 
-def _format_number(value: float, integer: bool) -> str:
-    """Bin bounds as people write them: whole numbers with thousands separators (19,999),
-    other values from 1,000 up to the unit (43,245), smaller ones to three digits (0.843)."""
+def _format_number(value: float, integer: bool, year: bool = False) -> str:
+    """Bin bounds as people write them: years as years (1993), other whole numbers with
+    thousands separators (19,999), other values from 1,000 up to the unit (43,245), smaller
+    ones to three significant digits (0.843), never in scientific notation."""
+    if year:
+        return format_value(value, YEAR)
     if integer:
         return f"{round(value):,d}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+    return format_value(value)
 
 
 def encode_column(values: pd.Series, *, n_bins: int = DEFAULT_N_BINS, max_levels: int = MAX_LEVELS) -> EncodedColumn:
@@ -83,6 +86,7 @@ def _encode_numeric(name: str, x: np.ndarray, finite: np.ndarray, xs: np.ndarray
         codes += values > cut
     n_real = len(cuts) + 1
     integer = _all_whole(xs, new_value)
+    year = integer and guess_unit(name, xs) == YEAR  # year_built 1950–1963, not 1,950–1,963
     # Label each bin by the smallest and largest value really inside it (readable, exact).
     bounds = np.r_[0, np.searchsorted(xs, cuts, side="right"), len(xs)]
     labels = []
@@ -90,11 +94,12 @@ def _encode_numeric(name: str, x: np.ndarray, finite: np.ndarray, xs: np.ndarray
         start, end = bounds[code], bounds[code + 1]
         if end > start:
             lo, hi = _signed_zero(x, xs[start]), _signed_zero(x, xs[end - 1])
-            lo_s, hi_s = _format_number(lo, integer), _format_number(hi, integer)
+            lo_s, hi_s = _format_number(lo, integer, year), _format_number(hi, integer, year)
             sep = " to " if lo < 0 else "–"  # "-3.9 to -0.85" reads better than "-3.9–-0.85"
             labels.append(lo_s if lo_s == hi_s else f"{lo_s}{sep}{hi_s}")
         else:
-            labels.append(f"≤{_format_number(cuts[code], integer)}" if code < len(cuts) else f">{_format_number(cuts[-1], integer)}")
+            labels.append(f"≤{_format_number(cuts[code], integer, year)}" if code < len(cuts)
+                          else f">{_format_number(cuts[-1], integer, year)}")
     if not finite.all():
         codes = np.where(finite, codes, n_real).astype(np.int32)
         labels.append(MISSING_LABEL)

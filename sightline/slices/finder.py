@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sightline.core.numbers import format_value
 from sightline.core.vocabulary import slice_name
 from sightline.slices.encoding import EncodedColumn
 from sightline.slices.lattice import lattice_counts
@@ -360,7 +361,7 @@ def find_worst_slices(
         rest = (total_err - r.err) / (total_n - r.n) if total_n > r.n else float("nan")
         desc = slice_description(pairs, kinds)
         what = "error rate" if binary_errors else "mean absolute error"
-        fmt = (lambda x: f"{x:.0%}") if binary_errors else (lambda x: f"{x:.3g}")
+        fmt = (lambda x: f"{x:.0%}") if binary_errors else (lambda x: format_value(x))
         sentence = (f"{desc} (n={int(r.n):,}): {what} {fmt(r.error_rate)} vs {fmt(overall)} overall, "
                     f"{r.lift:.1f}× worse, {_format_p(r.p_adjusted)}")
         rows.append({"slice": slice_name(pairs), "description": desc, "columns": " & ".join(p[0] for p in pairs),

@@ -25,6 +25,7 @@ import pandas as pd
 
 from sightline.charts.slices import simpson_chart, slice_metric_chart, worst_slices_chart
 from sightline.core.errors import MissingInputError
+from sightline.core.numbers import RATE, format_value
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.core.vocabulary import METRICS
 from sightline.slices.finder import find_worst_slices
@@ -140,7 +141,7 @@ def _headline(search, task: str, examined_text: str) -> tuple[str, str]:
     distinct = f"at least {len(found):,}" if search.truncated else f"{len(found):,}"
     worst = found.iloc[0]
     what = "mean absolute error" if task == "regression" else "error rate"
-    fmt = (lambda x: f"{x:.3g}") if task == "regression" else (lambda x: f"{x:.0%}")
+    fmt = (lambda x: format_value(x)) if task == "regression" else (lambda x: format_value(x, RATE))
     status = RED if worst["lift"] >= 2 else AMBER
     plural = "slice" if len(found) == 1 else "distinct slices"
     return status, (f"The model is significantly worse on {distinct} {plural}; the top-ranked: {worst['description']} "

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sightline.core.numbers import format_value
 from sightline.core.vocabulary import slice_name
 from sightline.data.audit import comparable_labels
 from sightline.data.model_versions import paired_requests, version_rows
@@ -87,7 +88,7 @@ class SimpsonResult:
 
 
 def _fmt(value: float, metric: str) -> str:
-    return f"{value:.3g}" if metric == "mean_absolute_error" else f"{value:.1%}"
+    return format_value(value) if metric == "mean_absolute_error" else f"{value:.1%}"
 
 
 def _string_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

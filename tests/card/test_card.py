@@ -243,8 +243,9 @@ def test_broken_chart_is_listed_not_fatal(tiny_doc):
 
 
 # -- Markdown, HTML, PDF ---------------------------------------------------------------------------
-SECTION_TITLES = ["Summary", "Release gates", "Model details", "Intended use", "Evaluation data", "Quantitative analysis",
-                  "Considerations", "Privacy", "Reproducibility and audit trail"]
+SECTION_TITLES = ["Summary", "Model details", "Intended use", "Factors", "Metrics", "Evaluation data", "Training data",
+                  "Quantitative analyses", "Ethical considerations", "Caveats and recommendations", "Sign-off",
+                  "Appendix A. Detailed tables", "Appendix B. Methods and settings per area", "Appendix C. Provenance"]
 
 
 def test_markdown_has_every_section_and_escapes_tables(tiny_doc):
@@ -252,7 +253,7 @@ def test_markdown_has_every_section_and_escapes_tables(tiny_doc):
     for title in SECTION_TITLES:
         assert f"\n## {title}\n" in md
     assert "Few rows \\| tiny sample." in md or "- Few rows | tiny sample." in md  # bullet, not a table cell
-    assert "0.8125 [0.7,\u00a00.9]" in md  # value and 95% interval of the overall accuracy
+    assert "0.812 [0.700,\u00a00.900]" in md  # value and 95% interval of the overall accuracy, rounded
     assert "data:image/png;base64," in md
     assert "data:image/png" not in render_markdown(tiny_doc, images=False)
     assert "6 more column(s) not shown here" in md  # the 20-column table is cut at 14 columns
@@ -288,8 +289,8 @@ def test_pdf_opens_and_has_the_sections(tiny_doc):
     for title in ["Contents"] + SECTION_TITLES:
         assert title in text, title
     contents = reader.pages[1].extract_text()
-    assert "Quantitative analysis" in contents and "Reproducibility and audit trail" in contents
-    assert [o.title for o in reader.outline if not isinstance(o, list)][:3] == ["Summary", "Release gates", "Model details"]
+    assert "Quantitative analyses" in contents and "Appendix C. Provenance" in contents
+    assert [o.title for o in reader.outline if not isinstance(o, list)][:4] == ["Summary", "Model details", "Intended use", "Factors"]
     assert reader.metadata.title.startswith("Model card: Łódź credit model")
 
 
@@ -360,8 +361,10 @@ def test_reading_something_that_is_not_a_card():
 
 
 def test_number_formatting():
-    assert [number(v) for v in (0.91234, 12480, 12480.0, float("nan"), None, 3, 1e-5)] == \
-        ["0.9123", "12,480", "12,480", "—", "—", "3", "1e-05"]
+    assert [number(v) for v in (0.91234, 12480, 12480.0, float("nan"), None, 3, 1e-5, -4.152e-05, 2.831, 211.26, 0.0005001)] == \
+        ["0.912", "12,480", "12,480", "—", "—", "3", "0.000", "0.000", "2.83", "211.3", "0.001"]
+    assert [number(v, p_value=True) for v in (1.199e-72, 0.0009999, 0.001, 0.7512)] == ["< 0.001", "< 0.001", "0.001", "0.751"]
+    assert number(True) == "yes" and number("roc_auc") == "ROC AUC"  # a metric key in a cell reads as its label
 
 
 # -- the bundled sample -----------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def _text_origins(pdf) -> list[tuple[str, str]]:
 def test_pdf_table_text_is_where_cell_would_put_it():
     from sightline.card.render_pdf import CELL_PAD, CELL_PAD_Y, _Writer
 
-    doc = SimpleNamespace(fields=SimpleNamespace(name="m"), title="Model card: m",
+    doc = SimpleNamespace(fields=SimpleNamespace(name="m"), title="Model card: m", exported_at="2026-02-15T08:00:00+00:00",
                           trail=SimpleNamespace(library_versions={}, generated_at="2026-02-14T10:00:00+00:00"))
     cells, widths, size = ["accuracy", "0.8125 [0.7,\u00a00.9] and a note long enough to wrap onto more lines", ""], [30.0, 40.0, 20.0], 8.0
     fast, slow = _Writer(doc), _Writer(doc)  # the same fonts and page set-up

@@ -16,6 +16,7 @@ from sightline.core.errors import DataError
 from sightline.data import aggregates as A
 from sightline.data import query as Q
 from sightline.stats import reliability as R
+from sightline.stats.windows import window_starts
 
 N = 20_000
 
@@ -57,9 +58,9 @@ def parquet(frame, tmp_path_factory) -> Q.Table:
 
 
 def _week(ts: pd.Series) -> pd.Series:
-    """Monday 00:00 of each timestamp's week, computed without SQL."""
-    day = ts.dt.normalize()
-    return (day - pd.to_timedelta(ts.dt.dayofweek, unit="D")).astype("datetime64[ns]")
+    """Monday 00:00 of each timestamp's week, computed without SQL by the engine's one window
+    function (so the SQL windows and the in-memory ones are checked to agree)."""
+    return window_starts(ts, "week")
 
 
 def _expected_confusion(df: pd.DataFrame, y_pred: np.ndarray, by: list[str]) -> pd.DataFrame:

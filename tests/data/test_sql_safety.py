@@ -1,4 +1,4 @@
-"""SQL sources only read (issue 13, part 2): one SELECT, checked by parsing, on connections that
+"""SQL sources only read: one SELECT, checked by parsing, on connections that
 cannot write files, install or load extensions, change settings or read outside their folders.
 
 Every attack asserts both that it was refused with a message naming what was refused and

@@ -1,4 +1,4 @@
-"""Explainability's fast paths equal the straightforward computations they replace (issue 8).
+"""Explainability's fast paths equal the straightforward computations they replace.
 
 - stratified_sample: the per-stratum partial selection equals the full lexsort it replaced, on
   integer, boolean, text and missing strata, with many strata, and with tied draws;

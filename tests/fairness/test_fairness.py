@@ -499,7 +499,7 @@ def test_vectorised_bootstrap_agrees_with_a_plain_resampling_loop():
     assert ours["roc_auc_upper"] == pytest.approx(hi, abs=0.01)
 
 
-# -- fast paths equal the straightforward computation (issue 8) ----------------------------------
+# -- fast paths equal the straightforward computation ------------------------------------------
 def _auc_rows_reference(score, y, weights):
     """The weighted Mann–Whitney AUC as first written: sort, one column per tied score level
     (reduceat), negatives below + ½ negatives at each level."""

@@ -245,14 +245,15 @@ def test_missing_latency_and_time(sample_audit):
     result = operations_result(no_latency)
     assert not result.has_latency and result.has_time
     assert result.throughput["requests"].sum() == len(sample_audit.current)
-    assert operations_verdict(result).status == "green"
+    verdict = operations_verdict(result)  # not measured is not "Healthy": amber, and the headline says why
+    assert verdict.status == "amber" and "latency is not measured" in verdict.headline
     nothing = dataclasses.replace(sample_audit, spec=sample_audit.spec.replace(
         columns=dataclasses.replace(cols, latency_ms=None, timestamp=None)))
     with pytest.raises(MissingInputError, match="latency"):
         operations_result(nothing)
 
 
-# --------------------------------------------------------------------------- fast paths (issue 8)
+# --------------------------------------------------------------------------- fast paths
 def _percentiles_group_by_group(values, codes, n_groups, percentiles):
     """The independent reference: numpy.percentile of each group's values, one group at a time."""
     out = np.full((n_groups, len(percentiles)), np.nan)

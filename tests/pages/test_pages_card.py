@@ -38,10 +38,16 @@ def test_page_renders_the_card_of_the_sample(app, sample_spec):
     assert not app.exception
     assert app.title[0].value == "Model card"
     assert [h.value for h in app.subheader] == ["Written sections", "Save", "Status", "Preview"]
-    assert app.warning[0].value.startswith("**Needs attention.** 2 written section(s) of the card are empty: intended users, trade-offs")
+    # The card's status leads with the sample's red areas; the empty sections and the missing sign-off follow.
+    assert app.error[0].value.startswith("**Problem.** 3 analysis area(s) report a problem (Slices, Fairness, Drift)")
+    status = next(c.value for c in app.caption if "written section(s) of the card are empty" in c.value)
+    assert "intended users, trade-offs" in status and "Not signed off yet" in status
     preview = _preview(app)
-    for heading in ("#### Summary", "#### Release gates", "#### Quantitative analysis", "#### Reproducibility and audit trail"):
-        assert heading in preview
+    headings = ["#### Summary", "#### Model details", "#### Intended use", "#### Factors", "#### Metrics", "#### Evaluation data",
+                "#### Training data", "#### Quantitative analyses", "#### Ethical considerations",
+                "#### Caveats and recommendations", "#### Sign-off", "#### Appendix A. Detailed tables",
+                "#### Appendix B. Methods and settings per area", "#### Appendix C. Provenance"]
+    assert sorted(headings, key=preview.index) == headings  # every section, in Mitchell et al.'s order
     assert "data:image/png" not in preview  # the preview lists charts; the files draw them
 
 
@@ -64,7 +70,7 @@ def test_edits_reach_the_preview_and_save_into_the_open_audit(app):
     spec = app.session_state[SPEC_KEY]
     assert spec.card["users"] == ["Credit-risk reviewers", "Model auditors"]
     assert spec.card["overview"]  # the other sections are kept
-    assert all("intended users" not in w.value for w in app.warning)
+    assert all("intended users" not in c.value for c in app.caption)
 
 
 def test_a_saved_card_loads_back_into_the_form(app):
@@ -91,6 +97,36 @@ def test_a_saved_card_loads_back_into_the_form(app):
     assert _text_area(app, "Trade-offs").value == saved.tradeoffs[0]
     assert next(t for t in app.text_input if t.label == "Version").value == "1.1"
     assert "Round-tripped overview." in _preview(app)
+
+
+def test_the_sign_off_entered_on_the_form_reaches_the_preview_and_the_audit(app):
+    app.text_input(key=_key(app, "approver")).set_value("Jane Doe, Head of Model Risk")
+    app.text_input(key=_key(app, "approval_date")).set_value("2026-09-01")
+    app.selectbox(key=_key(app, "decision")).set_value("approved with conditions")
+    app.text_area(key=_key(app, "decision_notes")).set_value("Fix the serving incident first.").run()
+    assert not app.exception
+    preview = _preview(app)
+    assert "| Approver | Jane Doe, Head of Model Risk |" in preview and "| Decision | Approved with conditions |" in preview
+    assert "**Sign-off:** Approved with conditions by Jane Doe, Head of Model Risk on 2026-09-01." in preview
+    next(b for b in app.main.button if b.label == "Save into the open audit").click().run()
+    assert not app.exception
+    assert app.session_state[SPEC_KEY].card["sign_off"] == {"approver": "Jane Doe, Head of Model Risk", "date": "2026-09-01",
+                                                             "decision": "approved with conditions",
+                                                             "notes": "Fix the serving incident first."}
+
+
+def test_a_bad_decision_date_is_named_and_blocks_the_downloads(app):
+    app.text_input(key=_key(app, "approval_date")).set_value("1 September").run()
+    assert not app.exception
+    assert any("'card.sign_off.date' must be a date written YYYY-MM-DD" in e.value for e in app.error)
+    downloads = app.get("download_button")
+    assert len(downloads) >= 4 and all(b.proto.disabled for b in downloads)
+    app.text_input(key=_key(app, "approval_date")).set_value("2026-09-01").run()
+
+
+def _key(at, name: str) -> str:
+    """The widget key of form field ``name`` in the form's current generation."""
+    return f"card_form.{at.session_state[card_form.GENERATION_KEY]}.{name}"
 
 
 def _form_with_broken_card_section():

@@ -65,7 +65,7 @@ def test_operations_page_on_the_sample():
     assert metrics["p99 latency"] == "211 ms" and metrics["Invalid rate"] == "0.00%"
     assert len(charts(at)) == 3  # latency over time, distribution, throughput
     assert "Wed 17 Jun" in texts(at.markdown)  # the incident, in a sentence
-    assert "None: every one of the 17,313" in texts(at.success)
+    assert "No empty or invalid predictions: every one of the 17,313" in texts(at.success)
 
 
 def test_operations_page_hourly_windows_pin_the_incident_hours():

@@ -1,4 +1,4 @@
-"""The Simpson's-paradox check's fast paths (issue 8) against the straightforward computation:
+"""The Simpson's-paradox check's fast paths against the straightforward computation:
 the comparison of two versions that share no request encodes each column on both versions'
 rows without building a long frame of every column, and versions are matched by their string
 form from the distinct values only — the results must be exactly those of simpson_check on

@@ -155,7 +155,7 @@ def test_sample_planted_weak_slice_is_found(sample_audit):
     assert row["p_adjusted"] < 0.001
 
 
-# -- fast paths equal the straightforward computation (issue 8) ----------------------------------
+# -- fast paths equal the straightforward computation ------------------------------------------
 def _random_codes(seed, n=3_000, levels=(3, 5, 2, 7)):
     rng = np.random.default_rng(seed)
     codes = [rng.integers(0, k, n).astype(np.int8) for k in levels]

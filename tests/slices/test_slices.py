@@ -399,7 +399,7 @@ def test_simpson_report_leaves_out_small_slices():
     json.dumps(report)
 
 
-# -- fast paths equal the straightforward computation (issue 8) ----------------------------------
+# -- fast paths equal the straightforward computation ------------------------------------------
 def _encode_reference(values: pd.Series, n_bins: int):
     """The straightforward binning: np.unique, np.quantile on the raw values, pandas groupby
     min/max per bin (what encode_column computed before it sorted once)."""

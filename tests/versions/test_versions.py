@@ -219,7 +219,7 @@ def test_unpaired_comparison_without_id_column(sample_audit):
     assert versions_verdict(comp).status in ("green", "amber", "red")
 
 
-# --------------------------------------------------------------------------- fast paths (issue 8)
+# --------------------------------------------------------------------------- fast paths
 def _auc_float_reference(y_true, y_score, idx):
     """The resampled AUC computed with float weights over all resamples at once (the
     straightforward form of the Mann–Whitney count per resample)."""
