@@ -100,7 +100,7 @@ st.caption("Checked per row: missing prediction, missing or non-numeric score, a
 with st.expander("How these numbers are computed"):
     st.markdown(
         f"- **Percentiles** use numpy's linear method (`np.percentile`) on every valid timing (numbers ≥ 0 ms), per "
-        f"version and per {result.window} (UTC). No sampling: exact on the whole log.\n"
+        f"version and per {result.window} (the log's own clock). No sampling: exact on the whole log.\n"
         f"- **Incident rule**: a window with at least {result.settings['min_window_requests']} requests is an incident when its "
         f"p99 ≥ {result.settings['incident_factor']:g}× the median window p99 of that version; a smaller window when its share "
         "of requests slower than the version's overall p99 is significantly above 1% (binomial test, Bonferroni over "

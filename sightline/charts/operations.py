@@ -45,7 +45,7 @@ def version_scale(versions) -> alt.Scale:
 
 
 def _window_title(window: str) -> str:
-    return {"hour": "hour starting (UTC)", "day": "day (UTC)", "week": "week starting (UTC)"}[window]
+    return {"hour": "hour starting", "day": "day", "week": "week starting (Monday)"}[window]
 
 
 def latency_over_time_chart(result, height: int = 170) -> alt.FacetChart:

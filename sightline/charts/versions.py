@@ -120,7 +120,7 @@ def agreement_over_time_chart(comp, height: int = 180) -> alt.Chart:
     data = comp.by_window.copy()
     window = comp.provenance.get("agreement_window", "day")
     return keep_height(alt.Chart(inline(data)).mark_line(point=True, color=PRIMARY).encode(
-        x=alt.X("window:T", title=f"{window} (UTC)", axis=alt.Axis(format="%d %b")),
+        x=alt.X("window:T", title=f"{window} (the log's own clock)", axis=alt.Axis(format="%d %b")),
         y=alt.Y("agreement:Q", title="same prediction", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("window:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("n:Q", title="shared requests", format=","),
                  alt.Tooltip("agreement:Q", format=".1%")],
