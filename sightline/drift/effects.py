@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+import sightline.drift.windows as dw
 from sightline.core.errors import MissingInputError
 from sightline.core.numbers import MEASURE, RATE, format_range, format_value, guess_unit
 from sightline.data.audit import Audit
-from sightline.drift import windows as dw
 from sightline.drift.settings import _require_reference
 from sightline.stats.binned_ranks import median_from_bins
 

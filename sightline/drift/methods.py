@@ -47,7 +47,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sightline.drift import windows as dw
+import sightline.drift.windows as dw
 
 EVIDENTLY_CHECKED = "0.7.23"   # the evidently release this module was read from and tested against
 NUM, CAT = "num", "cat"        # evidently's column-type names (ColumnType.Numerical / .Categorical)

@@ -20,9 +20,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+import sightline.drift.windows as dw
 from sightline.core.errors import SpecError
 from sightline.data.audit import Audit
-from sightline.drift import windows as dw
 from sightline.drift.effects import effect_sentence, percent_text
 from sightline.drift.estimation import ECE_BINS, Calibrator, fit_calibrator
 from sightline.drift.methods import EVIDENTLY_CHECKED, RESULT_COLUMNS, NotReproduced, reproduce_run_evidently

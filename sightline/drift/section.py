@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+import sightline.drift.windows as dw
 from sightline.charts import drift as charts
 from sightline.core.section import AMBER, GREEN, RED, CardMetric, Chart, Section, Verdict
 from sightline.data.audit import Audit
-from sightline.drift import windows as dw
 from sightline.drift.effects import feature_distribution, percent_text
 from sightline.drift.reference import DriftVsReference, calibrator_for, drift_vs_reference
 from sightline.drift.settings import (

@@ -13,9 +13,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+import sightline.drift.windows as dw
 from sightline.core.errors import MissingInputError, SpecError
 from sightline.data.audit import Audit
-from sightline.drift import windows as dw
 from sightline.drift.methods import CAT, NUM, TESTS
 from sightline.stats.windows import normalise_window
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+import sightline.drift.windows as dw
 from sightline.data.audit import Audit
-from sightline.drift import windows as dw
 from sightline.drift.concept import concept_drift_segments
 from sightline.drift.estimation import ECE_BINS, Calibrator, estimate_performance, performance_by_window, realised_performance, score_outcome_by_window
 from sightline.drift.feature_changes import detect_feature_changes, label_schema_changes, unseen_categories
